@@ -1,0 +1,1 @@
+//! Classification of scores into tiers and sub-levels.

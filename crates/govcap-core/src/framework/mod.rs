@@ -1,0 +1,1 @@
+//! The framework: the indicator tree as data.
