@@ -1,1 +1,222 @@
-fn main() {}
+//! `govcap`: the command line. Thin: it parses arguments, calls the core and the adapters,
+//! prints, and maps errors to exit codes (2 = the user's input is wrong, 1 = anything else).
+
+mod classify_cmd;
+mod clock;
+mod demo;
+mod evaluation;
+mod framework_cmd;
+mod import_cmd;
+mod runs;
+mod summary;
+mod synth_cmd;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// An error in what the user gave us (a file, a flag); exits with code 2.
+#[derive(Debug)]
+pub struct UserError(pub String);
+
+impl std::fmt::Display for UserError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for UserError {}
+
+/// Shorthand for returning a [`UserError`].
+pub fn user_error<T>(msg: impl Into<String>) -> anyhow::Result<T> {
+    Err(UserError(msg.into()).into())
+}
+
+#[derive(Parser)]
+#[command(
+    name = "govcap",
+    version,
+    about = "Evaluate the internet service capability of local governments (政府互联网服务能力评价)"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the whole job on the built-in 337 units with synthetic 2020 and 2021 data.
+    Demo(demo::DemoArgs),
+    /// Score one year of observations: results, rankings, tiers, analyses, Excel.
+    Evaluate(evaluation::EvaluateArgs),
+    /// Check or show an indicator framework file.
+    #[command(subcommand)]
+    Framework(framework_cmd::FrameworkCommand),
+    /// Classify any numeric column into classes (tiers).
+    Classify(classify_cmd::ClassifyArgs),
+    /// Validate an observations file and store it in the database (all rows or none).
+    Import(import_cmd::ImportArgs),
+    /// List, show, compare and re-run recorded runs.
+    #[command(subcommand)]
+    Runs(runs::RunsCommand),
+    /// Generate a larger synthetic data set (units and observations) for benchmarks.
+    Synth(synth_cmd::SynthArgs),
+}
+
+/// Language of headers and console text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum LangArg {
+    #[default]
+    Zh,
+    En,
+}
+
+impl From<LangArg> for govcap_io::export::Lang {
+    fn from(l: LangArg) -> Self {
+        match l {
+            LangArg::Zh => govcap_io::export::Lang::Zh,
+            LangArg::En => govcap_io::export::Lang::En,
+        }
+    }
+}
+
+/// Where runs are recorded.
+#[derive(Args, Debug, Clone)]
+pub struct DbArgs {
+    /// SQLite file, or a postgres:// URL.
+    #[arg(long, default_value = "govcap.db", env = "GOVCAP_DB")]
+    pub db: String,
+}
+
+/// Tier classification options shared by `evaluate` and `demo`.
+#[derive(Args, Debug, Clone)]
+pub struct TierArgs {
+    /// How to cut tiers.
+    #[arg(long, value_enum, default_value_t = TierMethodArg::Difference)]
+    pub tier_method: TierMethodArg,
+    /// Number of tiers.
+    #[arg(long, default_value_t = 4)]
+    pub classes: usize,
+    /// Cut lines for `--tier-method thresholds`, lowest first, e.g. 55,70,83.59.
+    #[arg(long, value_delimiter = ',')]
+    pub cuts: Vec<f64>,
+    /// Tier names of which edition.
+    #[arg(long, value_enum, default_value_t = TierNamesArg::E2021)]
+    pub tier_names: TierNamesArg,
+    /// How to split tiers A–C into sub-levels.
+    #[arg(long, value_enum, default_value_t = SublevelArg::EqualWidth)]
+    pub sublevels: SublevelArg,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TierMethodArg {
+    Difference,
+    NaturalBreaks,
+    Thresholds,
+    Quantile,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TierNamesArg {
+    #[value(name = "2021")]
+    E2021,
+    #[value(name = "2019")]
+    E2019,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SublevelArg {
+    EqualWidth,
+    Quantile,
+}
+
+impl TierMethodArg {
+    pub fn method(self, cuts: &[f64]) -> anyhow::Result<govcap_core::classify::Method> {
+        use govcap_core::classify::{DifferenceParams, Method};
+        Ok(match self {
+            TierMethodArg::Difference => Method::Difference(DifferenceParams::default()),
+            TierMethodArg::NaturalBreaks => Method::NaturalBreaks,
+            TierMethodArg::Quantile => Method::Quantile,
+            TierMethodArg::Thresholds => {
+                if cuts.is_empty() {
+                    return user_error(
+                        "--tier-method thresholds needs --cuts, e.g. --cuts 55,70,83.59",
+                    );
+                }
+                Method::Thresholds {
+                    cuts: cuts.to_vec(),
+                }
+            }
+        })
+    }
+}
+
+impl TierArgs {
+    pub fn params(&self) -> anyhow::Result<govcap_core::tiers::TierParams> {
+        use govcap_core::classify::SublevelMethod;
+        use govcap_core::tiers::{TierNames, TierParams};
+        let k = if self.tier_method == TierMethodArg::Thresholds {
+            self.cuts.len() + 1
+        } else {
+            self.classes
+        };
+        Ok(TierParams {
+            method: self.tier_method.method(&self.cuts)?,
+            k,
+            names: match self.tier_names {
+                TierNamesArg::E2021 => TierNames::Edition2021,
+                TierNamesArg::E2019 => TierNames::Edition2019,
+            },
+            sublevel_method: match self.sublevels {
+                SublevelArg::EqualWidth => SublevelMethod::EqualWidth,
+                SublevelArg::Quantile => SublevelMethod::Quantile,
+            },
+            sublevels: 3,
+        })
+    }
+}
+
+fn is_user_error(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.is::<UserError>()
+            || c.is::<govcap_io::ImportError>()
+            || c.is::<govcap_core::framework::FrameworkError>()
+            || c.is::<govcap_core::evaluate::EvaluateError>()
+            || c.is::<govcap_core::classify::ClassifyError>()
+    })
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Demo(a) => demo::run(a),
+        Command::Evaluate(a) => evaluation::run(a),
+        Command::Framework(c) => framework_cmd::run(c),
+        Command::Classify(a) => classify_cmd::run(a),
+        Command::Import(a) => import_cmd::run(a),
+        Command::Runs(c) => runs::run(c),
+        Command::Synth(a) => synth_cmd::run(a),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            if is_user_error(&e) {
+                ExitCode::from(2)
+            } else {
+                ExitCode::FAILURE
+            }
+        }
+    }
+}
+
+/// Resolves a path relative to the current directory for messages.
+pub fn shown(p: &std::path::Path) -> String {
+    p.display().to_string()
+}
+
+/// Default output directory of the demo.
+pub fn demo_dir() -> PathBuf {
+    PathBuf::from("govcap-demo")
+}

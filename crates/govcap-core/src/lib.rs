@@ -8,6 +8,8 @@
 pub mod analyse;
 pub mod classify;
 pub mod engine;
+pub mod evaluate;
 pub mod framework;
 pub mod observation;
+pub mod tiers;
 pub mod unit;

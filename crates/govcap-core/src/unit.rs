@@ -46,7 +46,10 @@ impl Unit {
 
     /// True when a 0/1 flag column (e.g. `sub_provincial`) is set.
     pub fn flag(&self, key: &str) -> bool {
-        matches!(self.attr(key).map(str::trim), Some("1" | "true" | "是" | "yes"))
+        matches!(
+            self.attr(key).map(str::trim),
+            Some("1" | "true" | "是" | "yes")
+        )
     }
 }
 

@@ -1,1 +1,17 @@
-//! TODO
+//! govcap's file boundary: reading unit lists and observation spreadsheets (CSV, XLSX) that
+//! evaluators prepare by hand, and writing results back out.
+//!
+//! Import is all-or-nothing: a file either yields every observation in it or an
+//! [`ImportError`] that lists every problem with its row and column, so a caller never stores
+//! half of a file and evaluators can fix a whole sheet in one pass.
+
+pub mod encoding;
+pub mod error;
+pub mod export;
+pub mod import;
+mod table;
+pub mod units;
+
+pub use error::{ImportError, Problem};
+pub use import::{read_observations, ImportOptions};
+pub use units::{default_units, read_units};

@@ -1,4 +1,6 @@
 //! Analyses of a scored year (and of two years): the figures the blue book publishes.
 
+pub mod compare;
 pub mod disparity;
+pub mod figures;
 pub mod stats;

@@ -1,0 +1,204 @@
+//! Reading an observed value under a leaf's scoring rule.
+//!
+//! This is the one place that decides what a cell like `是`, `85%`, `documents` or `0.7`
+//! means for an indicator, so the importer (which must reject bad cells with their location)
+//! and the engine (which scores them) can never disagree.
+
+use crate::framework::Rule;
+use crate::observation::Value;
+
+/// Why a value does not fit an indicator's rule; the importer adds file, row and column.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ValueError {
+    #[error("{0:?} is not a yes/no value (use 1/0, yes/no, true/false, 是/否, 有/无)")]
+    NotBinary(String),
+    #[error("{0:?} is not a number")]
+    NotNumber(String),
+    #[error("{value} is out of range for a {rule} indicator (expected {range})")]
+    OutOfRange {
+        value: f64,
+        rule: &'static str,
+        range: &'static str,
+    },
+    #[error("{value:?} is not one of this indicator's levels ({levels})")]
+    UnknownLevel { value: String, levels: String },
+    #[error("the value is empty")]
+    Empty,
+}
+
+/// Turns a raw value into the number the engine works with: the earned fraction (0–1) for
+/// binary, ratio, count and graded rules; the raw number for continuous ones.
+pub fn read_value(rule: &Rule, value: &Value) -> Result<f64, ValueError> {
+    if let Value::Text(t) = value {
+        if t.trim().is_empty() {
+            return Err(ValueError::Empty);
+        }
+    }
+    match rule {
+        Rule::Binary => match value {
+            Value::Number(n) if *n == 0.0 || *n == 1.0 => Ok(*n),
+            Value::Number(n) => Err(ValueError::NotBinary(n.to_string())),
+            Value::Text(t) => match t.trim().to_lowercase().as_str() {
+                "yes" | "y" | "true" | "是" | "有" | "√" | "✓" => Ok(1.0),
+                "no" | "n" | "false" | "否" | "无" | "×" | "✗" => Ok(0.0),
+                _ => Err(ValueError::NotBinary(t.clone())),
+            },
+        },
+        Rule::Ratio => {
+            let x = number_or_percent(value)?;
+            if (0.0..=1.0).contains(&x) {
+                Ok(x)
+            } else {
+                Err(ValueError::OutOfRange {
+                    value: x,
+                    rule: "ratio",
+                    range: "0 to 1, or a percentage such as 85%",
+                })
+            }
+        }
+        Rule::Count { cap } => {
+            let x = number(value)?;
+            if x < 0.0 {
+                return Err(ValueError::OutOfRange {
+                    value: x,
+                    rule: "count",
+                    range: "0 or more",
+                });
+            }
+            Ok(x.min(*cap) / cap)
+        }
+        Rule::Graded { levels } => {
+            let found = match value {
+                Value::Number(n) if n.fract() == 0.0 && *n >= 0.0 => levels.get(*n as usize),
+                Value::Number(_) => None,
+                Value::Text(t) => {
+                    let t = t.trim().to_lowercase();
+                    levels.iter().find(|l| {
+                        l.key.to_lowercase() == t
+                            || l.zh.to_lowercase() == t
+                            || l.en.to_lowercase() == t
+                    })
+                }
+            };
+            found
+                .map(|l| l.fraction)
+                .ok_or_else(|| ValueError::UnknownLevel {
+                    value: match value {
+                        Value::Number(n) => n.to_string(),
+                        Value::Text(t) => t.clone(),
+                    },
+                    levels: levels
+                        .iter()
+                        .enumerate()
+                        .map(|(i, l)| format!("{i} = {} / {}", l.key, l.zh))
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                })
+        }
+        Rule::Continuous => number(value),
+    }
+}
+
+fn number(value: &Value) -> Result<f64, ValueError> {
+    match value {
+        Value::Number(n) => Ok(*n),
+        Value::Text(t) => t
+            .trim()
+            .replace(',', "")
+            .parse::<f64>()
+            .ok()
+            .filter(|x| x.is_finite())
+            .ok_or_else(|| ValueError::NotNumber(t.clone())),
+    }
+}
+
+fn number_or_percent(value: &Value) -> Result<f64, ValueError> {
+    if let Value::Text(t) = value {
+        if let Some(p) = t.trim().strip_suffix(['%', '％']) {
+            return p
+                .trim()
+                .parse::<f64>()
+                .map(|x| x / 100.0)
+                .map_err(|_| ValueError::NotNumber(t.clone()));
+        }
+    }
+    number(value)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::framework::Level;
+
+    fn text(s: &str) -> Value {
+        Value::Text(s.into())
+    }
+
+    #[test]
+    fn binary_accepts_chinese_and_english_words() {
+        assert_eq!(read_value(&Rule::Binary, &text("是")), Ok(1.0));
+        assert_eq!(read_value(&Rule::Binary, &text("No")), Ok(0.0));
+        assert_eq!(read_value(&Rule::Binary, &Value::Number(1.0)), Ok(1.0));
+        assert!(read_value(&Rule::Binary, &Value::Number(0.5)).is_err());
+        assert!(read_value(&Rule::Binary, &text("maybe")).is_err());
+    }
+
+    #[test]
+    fn ratio_reads_percentages_and_rejects_out_of_range() {
+        assert_eq!(read_value(&Rule::Ratio, &text("85%")), Ok(0.85));
+        assert_eq!(read_value(&Rule::Ratio, &Value::Number(0.25)), Ok(0.25));
+        assert!(matches!(
+            read_value(&Rule::Ratio, &Value::Number(1.5)),
+            Err(ValueError::OutOfRange { .. })
+        ));
+        assert!(matches!(
+            read_value(&Rule::Ratio, &text("abc")),
+            Err(ValueError::NotNumber(_))
+        ));
+    }
+
+    #[test]
+    fn count_is_capped() {
+        let r = Rule::Count { cap: 4.0 };
+        assert_eq!(read_value(&r, &Value::Number(2.0)), Ok(0.5));
+        assert_eq!(read_value(&r, &Value::Number(9.0)), Ok(1.0));
+        assert!(read_value(&r, &Value::Number(-1.0)).is_err());
+    }
+
+    #[test]
+    fn graded_by_key_label_or_index() {
+        let lv = |k: &str, zh: &str, f: f64| Level {
+            key: k.into(),
+            zh: zh.into(),
+            en: k.into(),
+            fraction: f,
+        };
+        let r = Rule::Graded {
+            levels: vec![
+                lv("none", "无", 0.0),
+                lv("docs", "仅有文件", 0.5),
+                lv("full", "文件及解读", 1.0),
+            ],
+        };
+        assert_eq!(read_value(&r, &text("DOCS")), Ok(0.5));
+        assert_eq!(read_value(&r, &text("文件及解读")), Ok(1.0));
+        assert_eq!(read_value(&r, &Value::Number(1.0)), Ok(0.5));
+        assert!(matches!(
+            read_value(&r, &Value::Number(0.5)),
+            Err(ValueError::UnknownLevel { .. })
+        ));
+        assert!(matches!(
+            read_value(&r, &text("x")),
+            Err(ValueError::UnknownLevel { .. })
+        ));
+    }
+
+    #[test]
+    fn empty_text_is_reported() {
+        assert_eq!(
+            read_value(&Rule::Continuous, &text("  ")),
+            Err(ValueError::Empty)
+        );
+        assert_eq!(read_value(&Rule::Continuous, &text("1,234.5")), Ok(1234.5));
+    }
+}

@@ -1,0 +1,457 @@
+//! SQLite backend: one local file, zero setup.
+
+use std::path::Path;
+use std::time::Duration;
+
+use rusqlite::{
+    params, Connection, ErrorCode, OptionalExtension, Transaction, TransactionBehavior,
+};
+
+use crate::{
+    check_batch, check_run, count, to_i64, BatchSummary, NewBatch, NewRun, ObservationRow,
+    RunInput, RunSummary, Store, StoreError, StoreStats, StoredRun,
+};
+
+/// Ordered migrations; version N is `MIGRATIONS[N - 1]`. Never edit a released entry, append.
+/// STRICT tables make SQLite enforce the declared column types like PostgreSQL does.
+const MIGRATIONS: &[&str] = &[r#"
+CREATE TABLE run (
+    id                INTEGER PRIMARY KEY AUTOINCREMENT,
+    label             TEXT    NOT NULL,
+    year              INTEGER NOT NULL,
+    created_at        TEXT    NOT NULL,
+    software_version  TEXT    NOT NULL,
+    framework_id      TEXT    NOT NULL,
+    framework_version TEXT    NOT NULL,
+    framework_sha256  TEXT    NOT NULL CHECK (length(framework_sha256) = 64),
+    framework_toml    TEXT    NOT NULL,
+    params_json       TEXT    NOT NULL,
+    synthetic         INTEGER NOT NULL CHECK (synthetic IN (0, 1)),
+    previous_run      INTEGER REFERENCES run (id),
+    results_sha256    TEXT    NOT NULL CHECK (length(results_sha256) = 64),
+    results_json      TEXT    NOT NULL
+) STRICT;
+
+CREATE TABLE input_blob (
+    sha256 TEXT    NOT NULL PRIMARY KEY CHECK (length(sha256) = 64),
+    size   INTEGER NOT NULL CHECK (size >= 0),
+    bytes  BLOB    NOT NULL,
+    CHECK (length(bytes) = size)
+) STRICT;
+
+CREATE TABLE run_input (
+    run_id   INTEGER NOT NULL REFERENCES run (id),
+    position INTEGER NOT NULL CHECK (position >= 0),
+    role     TEXT    NOT NULL CHECK (role <> ''),
+    name     TEXT    NOT NULL,
+    sha256   TEXT    NOT NULL REFERENCES input_blob (sha256),
+    PRIMARY KEY (run_id, position)
+) STRICT;
+CREATE INDEX run_input_sha256 ON run_input (sha256);
+
+CREATE TABLE observation_batch (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    file_name   TEXT NOT NULL,
+    sha256      TEXT NOT NULL CHECK (length(sha256) = 64),
+    imported_at TEXT NOT NULL
+) STRICT;
+
+CREATE TABLE observation_row (
+    batch_id     INTEGER NOT NULL REFERENCES observation_batch (id),
+    file_row     INTEGER NOT NULL,
+    unit         TEXT    NOT NULL CHECK (unit <> ''),
+    indicator    TEXT    NOT NULL CHECK (indicator <> ''),
+    year         INTEGER NOT NULL,
+    value        TEXT    NOT NULL,
+    source       TEXT    NOT NULL,
+    evaluator    TEXT,
+    evidence_url TEXT,
+    observed_at  TEXT,
+    note         TEXT,
+    PRIMARY KEY (batch_id, file_row)
+) STRICT;
+"#];
+
+/// A store in a SQLite file, in WAL mode (readers do not block the writer) with foreign keys
+/// enforced (SQLite leaves them off by default).
+pub struct SqliteStore {
+    conn: Connection,
+}
+
+impl SqliteStore {
+    /// Opens (creating if absent) the database file at `path` and applies migrations.
+    pub fn open(path: impl AsRef<Path>) -> Result<Self, StoreError> {
+        let path = path.as_ref();
+        let open_err = |source| StoreError::OpenSqlite {
+            path: path.display().to_string(),
+            source,
+        };
+        let conn = Connection::open(path).map_err(open_err)?;
+        Self::configure(&conn).map_err(open_err)?;
+        let mut store = SqliteStore { conn };
+        store.migrate()?;
+        Ok(store)
+    }
+
+    /// Per-connection settings. Also the first real read, so a file that is not a database
+    /// is reported here as an open error.
+    fn configure(conn: &Connection) -> rusqlite::Result<()> {
+        // Another govcap process may hold the write lock briefly; wait instead of failing.
+        conn.busy_timeout(Duration::from_secs(10))?;
+        // journal_mode answers with the resulting mode, so it is a query, not an update.
+        let _mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
+        conn.execute_batch("PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;")?;
+        Ok(())
+    }
+
+    /// Applies pending migrations in one immediate transaction, so two processes opening the
+    /// same new file cannot both migrate it.
+    fn migrate(&mut self) -> Result<(), StoreError> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        tx.execute_batch(
+            "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY) STRICT",
+        )?;
+        let current = schema_version(&tx)?;
+        let known = to_i64("migration count", MIGRATIONS.len())?;
+        if current > known {
+            return Err(StoreError::SchemaTooNew {
+                found: current,
+                known,
+            });
+        }
+        for (version, sql) in (1_i64..)
+            .zip(MIGRATIONS)
+            .skip(count("schema version", current)?)
+        {
+            tx.execute_batch(sql)?;
+            tx.execute(
+                "INSERT INTO schema_version (version) VALUES (?1)",
+                [version],
+            )?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+}
+
+fn schema_version(conn: &Connection) -> Result<i64, StoreError> {
+    Ok(conn.query_row(
+        "SELECT COALESCE(MAX(version), 0) FROM schema_version",
+        [],
+        |r| r.get(0),
+    )?)
+}
+
+/// Stores `input`'s bytes unless a blob with its digest exists; an existing blob must have
+/// the same bytes, otherwise the claimed digest is wrong and the run is refused.
+fn put_blob(tx: &Transaction<'_>, input: &RunInput) -> Result<(), StoreError> {
+    let size = to_i64("input size", input.bytes.len())?;
+    let inserted = tx.execute(
+        "INSERT INTO input_blob (sha256, size, bytes) VALUES (?1, ?2, ?3)
+         ON CONFLICT (sha256) DO NOTHING",
+        params![input.sha256, size, input.bytes],
+    )?;
+    if inserted == 0 {
+        let same: bool = tx.query_row(
+            "SELECT bytes = ?2 FROM input_blob WHERE sha256 = ?1",
+            params![input.sha256, input.bytes],
+            |r| r.get(0),
+        )?;
+        if !same {
+            return Err(StoreError::BlobMismatch {
+                name: input.name.clone(),
+                sha256: input.sha256.clone(),
+            });
+        }
+    }
+    Ok(())
+}
+
+impl Store for SqliteStore {
+    fn save_run(&mut self, run: &NewRun) -> Result<i64, StoreError> {
+        check_run(run)?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        if let Some(prev) = run.previous_run {
+            let exists: bool = tx.query_row(
+                "SELECT EXISTS (SELECT 1 FROM run WHERE id = ?1)",
+                [prev],
+                |r| r.get(0),
+            )?;
+            if !exists {
+                return Err(StoreError::UnknownPreviousRun(prev));
+            }
+        }
+        tx.execute(
+            "INSERT INTO run (label, year, created_at, software_version, framework_id,
+                 framework_version, framework_sha256, framework_toml, params_json, synthetic,
+                 previous_run, results_sha256, results_json)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+            params![
+                run.label,
+                run.year,
+                run.created_at,
+                run.software_version,
+                run.framework_id,
+                run.framework_version,
+                run.framework_sha256,
+                run.framework_toml,
+                run.params_json,
+                run.synthetic,
+                run.previous_run,
+                run.results_sha256,
+                run.results_json,
+            ],
+        )?;
+        let id = tx.last_insert_rowid();
+        for (position, input) in (0_i64..).zip(&run.inputs) {
+            put_blob(&tx, input)?;
+            tx.execute(
+                "INSERT INTO run_input (run_id, position, role, name, sha256)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![id, position, input.role, input.name, input.sha256],
+            )?;
+        }
+        tx.commit()?;
+        Ok(id)
+    }
+
+    fn list_runs(&mut self) -> Result<Vec<RunSummary>, StoreError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT id, label, year, created_at, framework_id, framework_version, synthetic,
+                    previous_run, results_sha256
+             FROM run ORDER BY id",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok(RunSummary {
+                id: r.get(0)?,
+                label: r.get(1)?,
+                year: r.get(2)?,
+                created_at: r.get(3)?,
+                framework_id: r.get(4)?,
+                framework_version: r.get(5)?,
+                synthetic: r.get(6)?,
+                previous_run: r.get(7)?,
+                results_sha256: r.get(8)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn get_run(&mut self, id: i64) -> Result<Option<StoredRun>, StoreError> {
+        // One read transaction so the run and its inputs come from the same snapshot.
+        let tx = self.conn.transaction()?;
+        let run = tx
+            .query_row(
+                "SELECT label, year, created_at, software_version, framework_id,
+                        framework_version, framework_sha256, framework_toml, params_json,
+                        synthetic, previous_run, results_sha256, results_json
+                 FROM run WHERE id = ?1",
+                [id],
+                |r| {
+                    Ok(StoredRun {
+                        id,
+                        label: r.get(0)?,
+                        year: r.get(1)?,
+                        created_at: r.get(2)?,
+                        software_version: r.get(3)?,
+                        framework_id: r.get(4)?,
+                        framework_version: r.get(5)?,
+                        framework_sha256: r.get(6)?,
+                        framework_toml: r.get(7)?,
+                        params_json: r.get(8)?,
+                        synthetic: r.get(9)?,
+                        previous_run: r.get(10)?,
+                        results_sha256: r.get(11)?,
+                        results_json: r.get(12)?,
+                        inputs: Vec::new(),
+                    })
+                },
+            )
+            .optional()?;
+        let Some(mut run) = run else {
+            return Ok(None);
+        };
+        {
+            let mut stmt = tx.prepare(
+                "SELECT ri.role, ri.name, ri.sha256, b.bytes
+                 FROM run_input ri JOIN input_blob b ON b.sha256 = ri.sha256
+                 WHERE ri.run_id = ?1 ORDER BY ri.position",
+            )?;
+            let inputs = stmt.query_map([id], |r| {
+                Ok(RunInput {
+                    role: r.get(0)?,
+                    name: r.get(1)?,
+                    sha256: r.get(2)?,
+                    bytes: r.get(3)?,
+                })
+            })?;
+            run.inputs = inputs.collect::<Result<_, _>>()?;
+        }
+        tx.commit()?;
+        Ok(Some(run))
+    }
+
+    fn save_batch(&mut self, batch: &NewBatch) -> Result<i64, StoreError> {
+        check_batch(batch)?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        tx.execute(
+            "INSERT INTO observation_batch (file_name, sha256, imported_at) VALUES (?1, ?2, ?3)",
+            params![batch.file_name, batch.sha256, batch.imported_at],
+        )?;
+        let id = tx.last_insert_rowid();
+        {
+            let mut stmt = tx.prepare(
+                "INSERT INTO observation_row (batch_id, file_row, unit, indicator, year, value,
+                     source, evaluator, evidence_url, observed_at, note)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+            )?;
+            for row in &batch.rows {
+                stmt.execute(params![
+                    id,
+                    row.file_row,
+                    row.unit,
+                    row.indicator,
+                    row.year,
+                    row.value,
+                    row.source,
+                    row.evaluator,
+                    row.evidence_url,
+                    row.observed_at,
+                    row.note,
+                ])
+                .map_err(|e| match e.sqlite_error_code() {
+                    Some(ErrorCode::ConstraintViolation) => StoreError::RowRejected {
+                        file_row: row.file_row,
+                        reason: e.to_string(),
+                    },
+                    _ => StoreError::Sqlite(e),
+                })?;
+            }
+        }
+        // Dropping `tx` on any error above rolls everything back, the batch row included.
+        tx.commit()?;
+        Ok(id)
+    }
+
+    fn batch_rows(&mut self, batch_id: i64) -> Result<Vec<ObservationRow>, StoreError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT unit, indicator, year, value, source, evaluator, evidence_url, observed_at,
+                    note, file_row
+             FROM observation_row WHERE batch_id = ?1 ORDER BY file_row",
+        )?;
+        let rows = stmt.query_map([batch_id], |r| {
+            Ok(ObservationRow {
+                unit: r.get(0)?,
+                indicator: r.get(1)?,
+                year: r.get(2)?,
+                value: r.get(3)?,
+                source: r.get(4)?,
+                evaluator: r.get(5)?,
+                evidence_url: r.get(6)?,
+                observed_at: r.get(7)?,
+                note: r.get(8)?,
+                file_row: r.get(9)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn list_batches(&mut self) -> Result<Vec<BatchSummary>, StoreError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT b.id, b.file_name, b.sha256, b.imported_at,
+                    (SELECT COUNT(*) FROM observation_row r WHERE r.batch_id = b.id)
+             FROM observation_batch b ORDER BY b.id",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, String>(3)?,
+                r.get::<_, i64>(4)?,
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (id, file_name, sha256, imported_at, n) = row?;
+            out.push(BatchSummary {
+                id,
+                file_name,
+                sha256,
+                imported_at,
+                rows: count("batch row count", n)?,
+            });
+        }
+        Ok(out)
+    }
+
+    fn stats(&mut self) -> Result<StoreStats, StoreError> {
+        let tx = self.conn.transaction()?;
+        let version = schema_version(&tx)?;
+        let (runs, run_inputs, blobs, blob_bytes, batches, obs): (i64, i64, i64, i64, i64, i64) =
+            tx.query_row(
+                "SELECT (SELECT COUNT(*) FROM run),
+                        (SELECT COUNT(*) FROM run_input),
+                        (SELECT COUNT(*) FROM input_blob),
+                        (SELECT COALESCE(SUM(size), 0) FROM input_blob),
+                        (SELECT COUNT(*) FROM observation_batch),
+                        (SELECT COUNT(*) FROM observation_row)",
+                [],
+                |r| {
+                    Ok((
+                        r.get(0)?,
+                        r.get(1)?,
+                        r.get(2)?,
+                        r.get(3)?,
+                        r.get(4)?,
+                        r.get(5)?,
+                    ))
+                },
+            )?;
+        tx.commit()?;
+        Ok(StoreStats {
+            schema_version: version,
+            runs: count("run count", runs)?,
+            run_inputs: count("run input count", run_inputs)?,
+            input_blobs: count("input blob count", blobs)?,
+            input_blob_bytes: u64::try_from(blob_bytes)
+                .map_err(|_| StoreError::Corrupt(format!("input blob bytes is {blob_bytes}")))?,
+            batches: count("batch count", batches)?,
+            observation_rows: count("observation row count", obs)?,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn connection_enforces_foreign_keys() {
+        let store = SqliteStore::open(":memory:").unwrap();
+        let on: bool = store
+            .conn
+            .query_row("PRAGMA foreign_keys", [], |r| r.get(0))
+            .unwrap();
+        assert!(on);
+        // And the constraint really bites: a link to a missing run is refused.
+        let err = store
+            .conn
+            .execute(
+                "INSERT INTO run_input (run_id, position, role, name, sha256)
+                 VALUES (42, 0, 'units', 'u.csv', ?1)",
+                [&"0".repeat(64)],
+            )
+            .unwrap_err();
+        assert_eq!(
+            err.sqlite_error_code(),
+            Some(ErrorCode::ConstraintViolation)
+        );
+    }
+}

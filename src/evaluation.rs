@@ -1,0 +1,334 @@
+//! `govcap evaluate`, and the recorded-run machinery `demo` and `runs rerun` share:
+//! inputs (with their hashes) → core evaluation → output files → run record.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use clap::Args;
+use govcap_core::analyse::figures::{analyse, Analyses};
+use govcap_core::evaluate::{evaluate, Evaluation, Params};
+use govcap_core::framework::{Framework, DEFAULT_FRAMEWORK_TOML};
+use govcap_core::observation::Observation;
+use govcap_core::unit::UnitSet;
+use govcap_io::export::{self, write_atomic, Lang, WorkbookContext};
+use govcap_io::{read_observations, ImportOptions};
+use govcap_store::{NewRun, RunInput};
+use sha2::{Digest, Sha256};
+
+use crate::{user_error, DbArgs, LangArg, TierArgs};
+
+/// Name under which the built-in inputs are recorded.
+pub const BUILTIN_FRAMEWORK: &str = "builtin:govcap-default.toml";
+pub const BUILTIN_UNITS: &str = "builtin:prefectures_337.csv";
+
+#[derive(Args, Debug)]
+pub struct EvaluateArgs {
+    /// Framework TOML (default: the built-in 3/9/31 framework).
+    #[arg(long)]
+    pub framework: Option<PathBuf>,
+    /// Unit list CSV/XLSX (default: the built-in 337 units).
+    #[arg(long)]
+    pub units: Option<PathBuf>,
+    /// Observation files (CSV/XLSX, long or wide); repeat for several (e.g. auto + manual).
+    #[arg(long = "observations", short = 'o', required = true, num_args = 1..)]
+    pub observations: Vec<PathBuf>,
+    /// Evaluation year.
+    #[arg(long)]
+    pub year: i32,
+    /// Previous year's run: a run id in the database, or a results.json file.
+    #[arg(long)]
+    pub previous: Option<String>,
+    /// Output directory.
+    #[arg(long)]
+    pub out: PathBuf,
+    #[command(flatten)]
+    pub db: DbArgs,
+    /// Do not record the run in the database.
+    #[arg(long)]
+    pub no_record: bool,
+    /// Label for the recorded run (default: the year).
+    #[arg(long)]
+    pub label: Option<String>,
+    /// Language of spreadsheet headers and the console summary.
+    #[arg(long, value_enum, default_value_t = LangArg::Zh)]
+    pub lang: LangArg,
+    /// Score-rate threshold for "share of units above" figures.
+    #[arg(long, default_value_t = 0.6)]
+    pub rate_threshold: f64,
+    #[command(flatten)]
+    pub tiers: TierArgs,
+}
+
+/// One input file as recorded: role, display name, bytes, and the path it was read from.
+pub struct Input {
+    pub role: &'static str,
+    pub name: String,
+    pub bytes: Vec<u8>,
+    pub path: Option<PathBuf>,
+}
+
+impl Input {
+    pub fn read(role: &'static str, path: &Path) -> anyhow::Result<Self> {
+        let bytes = std::fs::read(path)
+            .map_err(|e| crate::UserError(format!("cannot read {}: {e}", path.display())))?;
+        Ok(Input {
+            role,
+            name: path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_else(|| path.display().to_string()),
+            bytes,
+            path: Some(path.to_path_buf()),
+        })
+    }
+
+    pub fn sha256(&self) -> String {
+        sha256_hex(&self.bytes)
+    }
+}
+
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    let d = Sha256::digest(bytes);
+    d.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Everything one evaluation needs.
+pub struct Job {
+    pub framework: Input,
+    pub units: Input,
+    pub observations: Vec<Input>,
+    pub params: Params,
+    pub label: String,
+    pub lang: Lang,
+}
+
+/// What one evaluation produced.
+pub struct Outcome {
+    pub evaluation: Evaluation,
+    pub analyses: Analyses,
+    pub results_json: String,
+    pub results_sha256: String,
+    pub run_id: Option<i64>,
+}
+
+pub fn load_framework(input: &Input) -> anyhow::Result<Framework> {
+    let text = std::str::from_utf8(&input.bytes)
+        .map_err(|_| crate::UserError(format!("{} is not UTF-8 text", input.name)))?;
+    Framework::from_toml(text).with_context(|| format!("framework {}", input.name))
+}
+
+pub fn builtin_framework() -> Input {
+    Input {
+        role: "framework",
+        name: BUILTIN_FRAMEWORK.into(),
+        bytes: DEFAULT_FRAMEWORK_TOML.as_bytes().to_vec(),
+        path: None,
+    }
+}
+
+pub fn builtin_units() -> Input {
+    Input {
+        role: "units",
+        name: BUILTIN_UNITS.into(),
+        bytes: govcap_io::units::DEFAULT_UNITS_CSV.as_bytes().to_vec(),
+        path: None,
+    }
+}
+
+fn load_units(input: &Input) -> anyhow::Result<UnitSet> {
+    match &input.path {
+        None if input.name == BUILTIN_UNITS => Ok(govcap_io::default_units()),
+        Some(p) => Ok(govcap_io::read_units(p)?),
+        None => unreachable!("non-built-in inputs always have a path"),
+    }
+}
+
+/// Reads inputs, evaluates, analyses. Pure apart from reading the given files.
+pub fn compute(
+    job: &Job,
+    previous: Option<&Evaluation>,
+) -> anyhow::Result<(Framework, Evaluation, Analyses)> {
+    let fw = load_framework(&job.framework)?;
+    let units = load_units(&job.units)?;
+    let opts = ImportOptions {
+        year: Some(job.params.year),
+        ..ImportOptions::default()
+    };
+    let mut obs: Vec<Observation> = Vec::new();
+    for input in &job.observations {
+        let path = input.path.as_ref().expect("observation inputs are files");
+        obs.extend(read_observations(path, &fw, &units, &opts)?);
+    }
+    let evaluation = evaluate(&fw, &units, &obs, &job.params)?;
+    let analyses = analyse(&evaluation, previous);
+    Ok((fw, evaluation, analyses))
+}
+
+/// Evaluates, writes every output file into `out`, and records the run when a store is given.
+pub fn execute(
+    job: &Job,
+    previous: Option<(&Evaluation, Option<i64>)>,
+    out: &Path,
+    store: Option<&mut Box<dyn govcap_store::Store>>,
+) -> anyhow::Result<Outcome> {
+    let (_fw, evaluation, analyses) = compute(job, previous.map(|p| p.0))?;
+    std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
+    let results_json = export::json_text(&evaluation)?;
+    let results_sha256 = sha256_hex(results_json.as_bytes());
+    let framework_sha256 = job.framework.sha256();
+    let inputs: Vec<(String, String)> = std::iter::once(&job.framework)
+        .chain(std::iter::once(&job.units))
+        .chain(job.observations.iter())
+        .map(|i| (i.name.clone(), i.sha256()))
+        .collect();
+
+    let prev_eval = previous.map(|p| p.0);
+    write_atomic(
+        &out.join("analyses.json"),
+        export::json_text(&analyses)?.as_bytes(),
+    )?;
+    write_atomic(
+        &out.join("rankings.csv"),
+        export::rankings_csv(&evaluation, prev_eval).as_bytes(),
+    )?;
+    let depth = evaluation.nodes.iter().map(|n| n.depth).max().unwrap_or(0);
+    for d in 1..=depth {
+        write_atomic(
+            &out.join(format!("scores_level{d}.csv")),
+            export::level_scores_csv(&evaluation, d).as_bytes(),
+        )?;
+    }
+    let version = env!("CARGO_PKG_VERSION");
+    let xlsx = export::results_xlsx(
+        &evaluation,
+        &WorkbookContext {
+            analyses: &analyses,
+            previous: prev_eval,
+            framework_sha256: &framework_sha256,
+            inputs: &inputs,
+            software_version: version,
+            lang: job.lang,
+        },
+    )?;
+    write_atomic(&out.join("results.xlsx"), &xlsx)?;
+    // results.json last: its presence means the set is complete.
+    write_atomic(&out.join("results.json"), results_json.as_bytes())?;
+
+    let mut run_id = None;
+    if let Some(store) = store {
+        let params_json = serde_json::to_string(&job.params)?;
+        let run = NewRun {
+            label: job.label.clone(),
+            year: job.params.year,
+            created_at: crate::clock::now_rfc3339(),
+            software_version: version.into(),
+            framework_id: evaluation.framework.id.clone(),
+            framework_version: evaluation.framework.version.clone(),
+            framework_sha256: framework_sha256.clone(),
+            framework_toml: String::from_utf8_lossy(&job.framework.bytes).into_owned(),
+            params_json,
+            synthetic: evaluation.synthetic,
+            previous_run: previous.and_then(|p| p.1),
+            results_sha256: results_sha256.clone(),
+            results_json: results_json.clone(),
+            inputs: std::iter::once(&job.units)
+                .chain(job.observations.iter())
+                .map(|i| RunInput {
+                    role: i.role.into(),
+                    name: i.name.clone(),
+                    sha256: i.sha256(),
+                    bytes: i.bytes.clone(),
+                })
+                .collect(),
+        };
+        run_id = Some(store.save_run(&run)?);
+    }
+    let manifest = serde_json::json!({
+        "run_id": run_id,
+        "software": format!("govcap {version}"),
+        "year": evaluation.year,
+        "synthetic": evaluation.synthetic,
+        "framework": {"id": evaluation.framework.id, "version": evaluation.framework.version, "sha256": framework_sha256},
+        "inputs": inputs.iter().map(|(n, h)| serde_json::json!({"name": n, "sha256": h})).collect::<Vec<_>>(),
+        "params": job.params,
+        "results_sha256": results_sha256,
+    });
+    write_atomic(
+        &out.join("run.json"),
+        export::json_text(&manifest)?.as_bytes(),
+    )?;
+    Ok(Outcome {
+        evaluation,
+        analyses,
+        results_json,
+        results_sha256,
+        run_id,
+    })
+}
+
+/// Loads a previous evaluation from a run id or a results.json path.
+pub fn load_previous(spec: &str, db: &str) -> anyhow::Result<(Evaluation, Option<i64>)> {
+    if let Ok(id) = spec.parse::<i64>() {
+        let mut store = govcap_store::open(db)?;
+        let Some(run) = store.get_run(id)? else {
+            return user_error(format!("no run {id} in {db}"));
+        };
+        let e: Evaluation = serde_json::from_str(&run.results_json).context("stored results")?;
+        return Ok((e, Some(id)));
+    }
+    let text = std::fs::read_to_string(spec)
+        .map_err(|e| crate::UserError(format!("cannot read {spec}: {e}")))?;
+    let e: Evaluation = serde_json::from_str(&text)
+        .map_err(|e| crate::UserError(format!("{spec} is not a govcap results.json: {e}")))?;
+    Ok((e, None))
+}
+
+pub fn run(a: EvaluateArgs) -> anyhow::Result<()> {
+    if a.observations.is_empty() {
+        return user_error("give at least one --observations file");
+    }
+    let mut params = Params::new(a.year);
+    params.tiers = a.tiers.params()?;
+    params.rate_threshold = a.rate_threshold;
+    let job = Job {
+        framework: match &a.framework {
+            Some(p) => Input::read("framework", p)?,
+            None => builtin_framework(),
+        },
+        units: match &a.units {
+            Some(p) => Input::read("units", p)?,
+            None => builtin_units(),
+        },
+        observations: a
+            .observations
+            .iter()
+            .map(|p| Input::read("observations", p))
+            .collect::<anyhow::Result<_>>()?,
+        params,
+        label: a.label.clone().unwrap_or_else(|| a.year.to_string()),
+        lang: a.lang.into(),
+    };
+    let previous = a
+        .previous
+        .as_deref()
+        .map(|s| load_previous(s, &a.db.db))
+        .transpose()?;
+    let mut store = if a.no_record {
+        None
+    } else {
+        Some(govcap_store::open(&a.db.db)?)
+    };
+    let outcome = execute(
+        &job,
+        previous.as_ref().map(|(e, id)| (e, *id)),
+        &a.out,
+        store.as_mut(),
+    )?;
+    crate::summary::print(&outcome, previous.as_ref().map(|p| &p.0), a.lang);
+    println!();
+    println!("outputs: {}", a.out.display());
+    if let Some(id) = outcome.run_id {
+        println!("recorded as run {id} in {}", a.db.db);
+    }
+    Ok(())
+}
