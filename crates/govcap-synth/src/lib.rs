@@ -8,7 +8,7 @@
 //!
 //! Each unit has a latent capability θ (0–1 scale) in a base year:
 //!
-//! θ = 0.60 + region effect (东部 +0.06, 中部 0, 东北 −0.02, 西部 −0.04)
+//! θ = 0.72 + region effect (东部 +0.06, 中部 0, 东北 −0.02, 西部 −0.04)
 //!       + province effect N(0, 0.03²) + 0.05 if 副省级 + 0.03 if 省会 + 0.04 if 直辖市
 //!       + unit effect N(0, 0.07²)
 //!
@@ -100,7 +100,7 @@ fn latent(units: &UnitSet, seed: u64) -> Vec<(f64, f64)> {
                 _ => 0.0,
             };
             let mut r = Rng::for_key(seed, &[2, hash_str(&u.code)]);
-            let theta = 0.60
+            let theta = 0.72
                 + re
                 + pe
                 + if u.flag("sub_provincial") { 0.05 } else { 0.0 }

@@ -1,0 +1,51 @@
+//! `govcap-bench`: timing govcap against reference implementations.
+//!
+//! Each subcommand lives in its own module with a `run(args)` entry point and a one-line
+//! summary in [`SUBCOMMANDS`], so new benchmarks (e.g. `evaluate`) plug in without touching
+//! the others.
+
+mod classify;
+mod prng;
+
+use std::process::ExitCode;
+
+/// A subcommand's entry point: it receives the arguments after its name.
+type Run = fn(&[String]) -> Result<(), String>;
+
+/// Name, summary and entry point of every subcommand.
+const SUBCOMMANDS: &[(&str, &str, Run)] = &[(
+    "classify",
+    "natural breaks: ours vs jenkspy 0.4.1 (time and identical breaks)",
+    classify::run,
+)];
+
+fn usage() -> String {
+    let mut s = String::from("usage: govcap-bench SUBCOMMAND [OPTIONS]   (SUBCOMMAND --help for its options)\n\nsubcommands:\n");
+    for (name, summary, _) in SUBCOMMANDS {
+        s.push_str(&format!("  {name:<12} {summary}\n"));
+    }
+    s
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let Some(name) = args.first() else {
+        eprint!("{}", usage());
+        return ExitCode::from(2);
+    };
+    if matches!(name.as_str(), "-h" | "--help" | "help") {
+        print!("{}", usage());
+        return ExitCode::SUCCESS;
+    }
+    let Some((_, _, run)) = SUBCOMMANDS.iter().find(|(n, _, _)| n == name) else {
+        eprint!("unknown subcommand {name:?}\n\n{}", usage());
+        return ExitCode::from(2);
+    };
+    match run(&args[1..]) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
