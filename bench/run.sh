@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# Benchmarks govcap against reference implementations (see crates/govcap-bench).
+# Usage: bench/run.sh [classify options...]   e.g. bench/run.sh --sizes 337,3000
+set -euo pipefail
+cd "$(dirname "$0")/.."
+python3 -m pip install --quiet jenkspy==0.4.1
+cargo run --release -p govcap-bench -- classify "$@"
