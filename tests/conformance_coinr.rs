@@ -12,9 +12,16 @@ use govcap_io::{read_observations, read_units, ImportOptions};
 #[test]
 fn asem_index_matches_coinr_to_1e9_with_identical_ranks() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/coinr-asem");
-    let fw = Framework::from_toml(&std::fs::read_to_string(dir.join("framework.toml")).unwrap()).unwrap();
+    let fw = Framework::from_toml(&std::fs::read_to_string(dir.join("framework.toml")).unwrap())
+        .unwrap();
     let units = read_units(&dir.join("units.csv")).unwrap();
-    let obs = read_observations(&dir.join("observations.csv"), &fw, &units, &ImportOptions::default()).unwrap();
+    let obs = read_observations(
+        &dir.join("observations.csv"),
+        &fw,
+        &units,
+        &ImportOptions::default(),
+    )
+    .unwrap();
     let e = evaluate(&fw, &units, &obs, &Params::new(2018)).unwrap();
 
     let expected = std::fs::read_to_string(dir.join("expected_nominal.csv")).unwrap();
@@ -22,11 +29,22 @@ fn asem_index_matches_coinr_to_1e9_with_identical_ranks() {
     let mut max_diff: f64 = 0.0;
     for line in expected.lines().skip(1) {
         let f: Vec<&str> = line.split(',').collect();
-        let (code, score, rank) = (f[0], f[1].parse::<f64>().unwrap(), f[2].parse::<usize>().unwrap());
-        let u = e.units.iter().find(|u| u.code == code).unwrap_or_else(|| panic!("{code} missing"));
+        let (code, score, rank) = (
+            f[0],
+            f[1].parse::<f64>().unwrap(),
+            f[2].parse::<usize>().unwrap(),
+        );
+        let u = e
+            .units
+            .iter()
+            .find(|u| u.code == code)
+            .unwrap_or_else(|| panic!("{code} missing"));
         let total = u.total.expect("scored");
         max_diff = max_diff.max((total - score).abs());
-        assert!((total - score).abs() < 1e-9, "{code}: ours {total}, COINr {score}");
+        assert!(
+            (total - score).abs() < 1e-9,
+            "{code}: ours {total}, COINr {score}"
+        );
         assert_eq!(u.rank, Some(rank), "{code} rank");
         compared += 1;
     }

@@ -202,7 +202,10 @@ fn bench(o: &Opts, dir: &Path) -> Result<(), String> {
             Some(py) => {
                 let p = &py[i];
                 let same = p.breaks.len() == breaks.len()
-                    && p.breaks.iter().zip(breaks).all(|(a, b)| a.to_bits() == b.to_bits());
+                    && p.breaks
+                        .iter()
+                        .zip(breaks)
+                        .all(|(a, b)| (a + 0.0).to_bits() == (b + 0.0).to_bits());
                 all_same &= same;
                 println!(
                     "| {n} | {ms:.3} | {:.1} | {:.0}× | {} |",
@@ -234,7 +237,9 @@ mod tests {
         assert_eq!(a, scores(5000, 1));
         assert_ne!(a, scores(5000, 2));
         assert!(a.iter().all(|&x| (40.0..=100.0).contains(&x)));
-        assert!(a.iter().all(|&x| ((x * 100.0).round() - x * 100.0).abs() < 1e-6));
+        assert!(a
+            .iter()
+            .all(|&x| ((x * 100.0).round() - x * 100.0).abs() < 1e-6));
         let mean = a.iter().sum::<f64>() / a.len() as f64;
         assert!((mean - 70.0).abs() < 0.5, "{mean}");
         // Mean of four uniforms: far fewer values in the outer tenths than in the middle.

@@ -28,7 +28,14 @@ fn thresholds_put_a_value_on_a_cut_line_in_the_higher_class() {
         vec![Some(50.0), Some(60.0), Some(70.0), Some(83.59)]
     );
     // Fixed cut lines may leave a class empty; the breaks stay ascending.
-    let c = classify(&[95.0, 99.0], 3, &Method::Thresholds { cuts: vec![60.0, 90.0] }).unwrap();
+    let c = classify(
+        &[95.0, 99.0],
+        3,
+        &Method::Thresholds {
+            cuts: vec![60.0, 90.0],
+        },
+    )
+    .unwrap();
     assert_eq!(c.counts, vec![0, 0, 2]);
     assert_eq!(c.breaks, vec![60.0, 60.0, 90.0, 99.0]);
     assert_eq!(cut_lines(&[95.0, 99.0], &c), vec![None, None, Some(95.0)]);
@@ -69,7 +76,12 @@ fn quantile_gives_equal_counts_and_moves_cuts_off_ties() {
     assert_eq!(c.breaks, vec![1.0, 2.0, 4.0]);
     assert_eq!(c.class_of, vec![1, 0, 1, 0, 1, 1]);
     // Ideal cut after 4 values lands exactly on a boundary: kept.
-    let c = classify(&[1.0, 2.0, 2.0, 2.0, 3.0, 4.0, 5.0, 6.0], 2, &Method::Quantile).unwrap();
+    let c = classify(
+        &[1.0, 2.0, 2.0, 2.0, 3.0, 4.0, 5.0, 6.0],
+        2,
+        &Method::Quantile,
+    )
+    .unwrap();
     assert_eq!(c.counts, vec![4, 4]);
 }
 
@@ -139,8 +151,14 @@ fn difference_rule_respects_the_minimum_class_share() {
             min_size: 2
         })
     );
-    assert_eq!(classify(&v, 2, &diff(0, 0.03)), Err(ClassifyError::ZeroWindow));
-    assert_eq!(classify(&v, 2, &diff(9, 1.0)), Err(ClassifyError::BadClassShare(1.0)));
+    assert_eq!(
+        classify(&v, 2, &diff(0, 0.03)),
+        Err(ClassifyError::ZeroWindow)
+    );
+    assert_eq!(
+        classify(&v, 2, &diff(9, 1.0)),
+        Err(ClassifyError::BadClassShare(1.0))
+    );
     assert!(matches!(
         classify(&v, 2, &diff(9, f64::NAN)),
         Err(ClassifyError::BadClassShare(_))
@@ -150,7 +168,9 @@ fn difference_rule_respects_the_minimum_class_share() {
 #[test]
 fn difference_rule_never_cuts_between_ties() {
     // The biggest gap relative to the trend would be inside nothing: ties have gap 0.
-    let v = [10.0, 10.0, 10.0, 9.0, 9.0, 9.0, 5.0, 5.0, 5.0, 4.0, 4.0, 4.0];
+    let v = [
+        10.0, 10.0, 10.0, 9.0, 9.0, 9.0, 5.0, 5.0, 5.0, 4.0, 4.0, 4.0,
+    ];
     let c = classify(&v, 2, &diff(3, 0.0)).unwrap();
     assert_eq!(c.counts, vec![6, 6]);
     assert_eq!(c.breaks, vec![4.0, 5.0, 10.0]);
@@ -164,14 +184,26 @@ fn equal_width_sublevels_follow_the_seed_rule() {
     let s = sublevels(&v, &c, &[1], 3, SublevelMethod::EqualWidth);
     assert_eq!(
         s,
-        vec![Some(0), Some(0), Some(1), Some(1), Some(1), Some(2), Some(2), None]
+        vec![
+            Some(0),
+            Some(0),
+            Some(1),
+            Some(1),
+            Some(1),
+            Some(2),
+            Some(2),
+            None
+        ]
     );
     // All values equal inside a class: one sub-level.
     let v = [5.0, 5.0, 1.0];
     let c = classify(&v, 2, &Method::Thresholds { cuts: vec![3.0] }).unwrap();
     let s = sublevels(&v, &c, &[0, 1], 3, SublevelMethod::EqualWidth);
     assert_eq!(s, vec![Some(0), Some(0), Some(0)]);
-    assert_eq!(sublevels(&v, &c, &[0, 1], 0, SublevelMethod::EqualWidth), vec![None; 3]);
+    assert_eq!(
+        sublevels(&v, &c, &[0, 1], 0, SublevelMethod::EqualWidth),
+        vec![None; 3]
+    );
 }
 
 #[test]
@@ -254,7 +286,10 @@ fn methods_serialise_with_a_method_tag() {
     assert_eq!(m, diff(7, 0.03));
     let s: SublevelMethod = serde_json::from_str(r#""equal-width""#).unwrap();
     assert_eq!(s, SublevelMethod::EqualWidth);
-    assert_eq!(serde_json::to_string(&SublevelMethod::Quantile).unwrap(), r#""quantile""#);
+    assert_eq!(
+        serde_json::to_string(&SublevelMethod::Quantile).unwrap(),
+        r#""quantile""#
+    );
 }
 
 /// A small seeded generator so the invariant test covers many data shapes reproducibly.
@@ -272,11 +307,22 @@ fn check_invariants(v: &[f64], c: &Classes, k: usize, breaks_rule: bool, what: &
     assert_eq!(c.breaks.len(), k + 1, "{what}");
     assert_eq!(c.counts.len(), k, "{what}");
     assert_eq!(c.counts.iter().sum::<usize>(), v.len(), "{what}");
-    assert!(c.breaks.windows(2).all(|w| w[0] <= w[1]), "{what}: {:?}", c.breaks);
+    assert!(
+        c.breaks.windows(2).all(|w| w[0] <= w[1]),
+        "{what}: {:?}",
+        c.breaks
+    );
     for (i, (&x, &cl)) in v.iter().zip(&c.class_of).enumerate() {
         if breaks_rule {
-            let lo_ok = if cl == 0 { x >= c.breaks[0] } else { x > c.breaks[cl] };
-            assert!(lo_ok && x <= c.breaks[cl + 1], "{what}: value {i} = {x} in class {cl}");
+            let lo_ok = if cl == 0 {
+                x >= c.breaks[0]
+            } else {
+                x > c.breaks[cl]
+            };
+            assert!(
+                lo_ok && x <= c.breaks[cl + 1],
+                "{what}: value {i} = {x} in class {cl}"
+            );
         }
         for (&y, &cy) in v.iter().zip(&c.class_of) {
             assert!(x != y || cl == cy, "{what}: {x} split across classes");
@@ -289,8 +335,14 @@ fn check_invariants(v: &[f64], c: &Classes, k: usize, breaks_rule: bool, what: &
         for ((&x, &cx), sx) in v.iter().zip(&c.class_of).zip(&s) {
             assert!(sx.unwrap() < 3);
             for ((&y, &cy), sy) in v.iter().zip(&c.class_of).zip(&s) {
-                assert!(x != y || sx == sy, "{what} {method:?}: {x} split across sub-levels");
-                assert!(cx != cy || x <= y || sx >= sy, "{what}: sub-levels out of order");
+                assert!(
+                    x != y || sx == sy,
+                    "{what} {method:?}: {x} split across sub-levels"
+                );
+                assert!(
+                    cx != cy || x <= y || sx >= sy,
+                    "{what}: sub-levels out of order"
+                );
             }
         }
     }
@@ -328,7 +380,9 @@ fn every_method_keeps_ties_together_and_is_deterministic() {
                 let c = match classify(&v, k, &m) {
                     Ok(c) => c,
                     Err(ClassifyError::TooManyClasses { .. }) => continue,
-                    Err(ClassifyError::NotEnoughCuts { .. }) if matches!(m, Method::Difference(_)) => {
+                    Err(ClassifyError::NotEnoughCuts { .. })
+                        if matches!(m, Method::Difference(_)) =>
+                    {
                         continue
                     }
                     Err(e) => panic!("{what}: {e}"),

@@ -147,7 +147,11 @@ fn params() -> Params {
 fn points_add_up_by_hand() {
     let fw = Framework::from_toml(FW).unwrap();
     let e = evaluate(&fw, &units(), &observations(), &params()).unwrap();
-    let totals: Vec<(String, f64)> = e.units.iter().map(|u| (u.code.clone(), u.total.unwrap())).collect();
+    let totals: Vec<(String, f64)> = e
+        .units
+        .iter()
+        .map(|u| (u.code.clone(), u.total.unwrap()))
+        .collect();
     let expect = [("u1", 20.0), ("u2", 8.0), ("u3", 5.0), ("u4", 10.0)];
     for ((c, got), (ec, want)) in totals.iter().zip(expect) {
         assert_eq!(c, ec);
@@ -176,13 +180,19 @@ fn points_add_up_by_hand() {
     // Fix first for u2: gaps to the A mean of (u1, u4): A2 (8+4)/2 − 4 = 2, A1 4 − 0 = 4,
     // B1 (4+0)/2 − 2 = 0 (no gap), B2 (4+2)/2 − 2 = 1.
     let gaps: Vec<(String, f64)> = u2.fix_first.iter().map(|g| (g.id.clone(), g.gap)).collect();
-    assert_eq!(gaps, vec![("A1".into(), 4.0), ("A2".into(), 2.0), ("B2".into(), 1.0)]);
+    assert_eq!(
+        gaps,
+        vec![("A1".into(), 4.0), ("A2".into(), 2.0), ("B2".into(), 1.0)]
+    );
     assert!(!e.synthetic);
 }
 
 #[test]
 fn exclude_policy_reweights_instead_of_scoring_zero() {
-    let text = FW.replace("rule = \"ratio\"", "rule = \"ratio\"\nmissing = { method = \"exclude\" }");
+    let text = FW.replace(
+        "rule = \"ratio\"",
+        "rule = \"ratio\"\nmissing = { method = \"exclude\" }",
+    );
     let fw = Framework::from_toml(&text).unwrap();
     let e = evaluate(&fw, &units(), &observations(), &params()).unwrap();
     // u4: B has only B2 (rate 0.5) → B rate 0.5 → 4 points; total 4 + 4 + 4 = 12.
@@ -213,27 +223,41 @@ fn bad_observations_are_refused_with_their_origin() {
     o.push(obs("u2", "A", n(1.0), 92));
     o.push(obs("u3", "B1", n(3.0), 93));
     let err = evaluate(&fw, &units(), &o, &params()).unwrap_err();
-    let EvaluateError::Observations(ps) = err else { panic!("{err:?}") };
+    let EvaluateError::Observations(ps) = err else {
+        panic!("{err:?}")
+    };
     assert_eq!(ps.len(), 4, "{ps:#?}");
     assert!(ps[0].contains("obs.csv row 91") && ps[0].contains("unknown unit"));
     let all = ps.join("\n");
-    assert!(all.contains("obs.csv row 90: duplicate value for u1 / A1 / 2021 (first at obs.csv row 2)"), "{all}");
-    assert!(all.contains("obs.csv row 92: A is not a leaf indicator"), "{all}");
-    assert!(all.contains("obs.csv row 93: B1: 3 is out of range"), "{all}");
+    assert!(
+        all.contains("obs.csv row 90: duplicate value for u1 / A1 / 2021 (first at obs.csv row 2)"),
+        "{all}"
+    );
+    assert!(
+        all.contains("obs.csv row 92: A is not a leaf indicator"),
+        "{all}"
+    );
+    assert!(
+        all.contains("obs.csv row 93: B1: 3 is out of range"),
+        "{all}"
+    );
 }
 
 #[test]
 fn same_inputs_same_bytes() {
     let fw = Framework::from_toml(FW).unwrap();
-    let a = serde_json::to_string(&evaluate(&fw, &units(), &observations(), &params()).unwrap()).unwrap();
+    let a = serde_json::to_string(&evaluate(&fw, &units(), &observations(), &params()).unwrap())
+        .unwrap();
     let mut shuffled = observations();
     shuffled.reverse();
-    let b = serde_json::to_string(&evaluate(&fw, &units(), &observations(), &params()).unwrap()).unwrap();
+    let b = serde_json::to_string(&evaluate(&fw, &units(), &observations(), &params()).unwrap())
+        .unwrap();
     assert_eq!(a, b);
     // Observation order does not change scores (origins differ, so compare totals only).
     let c = evaluate(&fw, &units(), &shuffled, &params()).unwrap();
     let d = evaluate(&fw, &units(), &observations(), &params()).unwrap();
-    let tot = |e: &govcap_core::evaluate::Evaluation| e.units.iter().map(|u| u.total).collect::<Vec<_>>();
+    let tot =
+        |e: &govcap_core::evaluate::Evaluation| e.units.iter().map(|u| u.total).collect::<Vec<_>>();
     assert_eq!(tot(&c), tot(&d));
 }
 

@@ -15,7 +15,7 @@
 //! # How we get the same answer fast
 //!
 //! 1. An accurate approximation of the whole table in O(k·n·log n) time and O(k·n) memory:
-//!    centred prefix sums kept as double-double pairs give each segment cost in O(1), and
+//!    centred, compensated prefix sums give each segment cost in O(1), and
 //!    because the SSD cost satisfies the quadrangle (Monge) inequality the optimal `a` is
 //!    monotone in `l`, so each row is filled by divide and conquer.
 //! 2. A rigorous bound on how far jenkspy's floats, and ours, can be from the exact real
@@ -37,7 +37,8 @@ use std::collections::HashMap;
 use super::{check_values, distinct_sorted, sorted, ClassifyError};
 
 /// Fisher-Jenks natural breaks of `values` into `k` classes: `k + 1` ascending values
-/// `[min, b1, …, max]`, identical to `jenkspy.jenks_breaks(values, k)` of jenkspy 0.4.1.
+/// `[min, b1, …, max]`, identical to `jenkspy.jenks_breaks(values, k)` of jenkspy 0.4.1
+/// (bit for bit, except that a zero break is always `0.0`, where jenkspy may give `-0.0`).
 ///
 /// Errors, as jenkspy: no values, a non-finite value, `k < 1`, or `k` above the number of
 /// distinct values.
@@ -63,11 +64,7 @@ pub(super) fn breaks_sorted(s: &[f64], k: usize) -> Vec<f64> {
         return breaks;
     }
     let approx = Approx::new(s, k);
-    let mut exact = Exact {
-        s,
-        approx: &approx,
-        memo: HashMap::new(),
-    };
+    let mut exact = Exact::new(s, &approx);
     let mut l = n - 1;
     for j in (1..k).rev() {
         let (_, a) = exact.decide(j, l);
@@ -84,13 +81,13 @@ fn two_sum(a: f64, b: f64) -> (f64, f64) {
     (s, (a - (s - bb)) + (b - bb))
 }
 
-/// Prefix sums of `x − μ` and `(x − μ)²` as double-double pairs, so that a segment's sums are
-/// accurate to a few ulps of the segment's own magnitude, however long the prefix.
+/// Prefix sums of `x − μ` and `(x − μ)²`, each accumulated as a double-double pair and kept
+/// as its correctly rounded head. A stored prefix is then within one rounding of the exact
+/// prefix (no error growth along the data), so a segment's sums are accurate to a few ulps of
+/// the prefix magnitudes, which the centring keeps small.
 struct Prefix {
-    h1: Vec<f64>,
-    l1: Vec<f64>,
-    h2: Vec<f64>,
-    l2: Vec<f64>,
+    /// `sums[i] = [Σ (x − μ), Σ (x − μ)²]` over `s[..i]`.
+    sums: Vec<[f64; 2]>,
     /// `inv[w] = 1 / w`: a multiplication is cheaper than a division in the inner loop.
     inv: Vec<f64>,
 }
@@ -98,43 +95,30 @@ struct Prefix {
 impl Prefix {
     fn new(s: &[f64], mu: f64) -> Prefix {
         let n = s.len();
-        let mut p = Prefix {
-            h1: Vec::with_capacity(n + 1),
-            l1: Vec::with_capacity(n + 1),
-            h2: Vec::with_capacity(n + 1),
-            l2: Vec::with_capacity(n + 1),
-            inv: (0..=n)
-                .map(|w| if w == 0 { 0.0 } else { 1.0 / w as f64 })
-                .collect(),
-        };
+        let mut sums = Vec::with_capacity(n + 1);
         let (mut h1, mut l1, mut h2, mut l2) = (0.0, 0.0, 0.0, 0.0);
-        for &x in s.iter() {
-            p.h1.push(h1);
-            p.l1.push(l1);
-            p.h2.push(h2);
-            p.l2.push(l2);
+        sums.push([0.0, 0.0]);
+        for &x in s {
             let d = x - mu;
             let (t, e) = two_sum(h1, d);
             (h1, l1) = two_sum(t, l1 + e);
-            let sq = d * d;
-            let sq_err = d.mul_add(d, -sq);
-            let (t, e) = two_sum(h2, sq);
-            (h2, l2) = two_sum(t, l2 + e + sq_err);
+            let (t, e) = two_sum(h2, d * d);
+            (h2, l2) = two_sum(t, l2 + e);
+            sums.push([h1, h2]);
         }
-        p.h1.push(h1);
-        p.l1.push(l1);
-        p.h2.push(h2);
-        p.l2.push(l2);
-        p
+        let inv = (0..=n)
+            .map(|w| if w == 0 { 0.0 } else { 1.0 / w as f64 })
+            .collect();
+        Prefix { sums, inv }
     }
 
     /// SSD of `s[a..=l]`.
     #[inline]
     fn cost(&self, a: usize, l: usize) -> f64 {
-        let r = l + 1;
-        let s1 = (self.h1[r] - self.h1[a]) + (self.l1[r] - self.l1[a]);
-        let s2 = (self.h2[r] - self.h2[a]) + (self.l2[r] - self.l2[a]);
-        (s2 - s1 * s1 * self.inv[r - a]).max(0.0)
+        let [r1, r2] = self.sums[l + 1];
+        let [a1, a2] = self.sums[a];
+        let s1 = r1 - a1;
+        (r2 - a2 - s1 * s1 * self.inv[l + 1 - a]).max(0.0)
     }
 }
 
@@ -207,7 +191,8 @@ fn fill_row(
 /// `γ_n·Σ|v|` and `γ_n·Σv²` (`γ_m = m·u / (1 − m·u)`, `u` the unit roundoff); through
 /// `Σv² − (Σv)²/w` this gives at most `γ_(n+4)·(Σv² + 2·max|v|·Σ|v|) + (γ_n·Σ|v|)²` per
 /// partition (segment sums add up to the global sums), plus one rounding per class addition.
-/// Our double-double segment costs are within `64·u·(Σd² + max|d|·Σ|d|)` (`d = v − μ`), and
+/// Our segment costs are within `64·u·(Σd² + max|d|·Σ|d|)` (`d = v − μ`, each stored prefix
+/// being within one rounding of the exact prefix, of magnitude at most `Σ|d|`), and
 /// rounding can make the divide and conquer settle for a candidate within twice that of the
 /// best at each of its `log₂ n + 1` levels, for each of the `k` rows.
 fn tolerance(s: &[f64], mu: f64, k: usize) -> f64 {
@@ -239,27 +224,39 @@ fn tolerance(s: &[f64], mu: f64, k: usize) -> f64 {
 struct Exact<'a> {
     s: &'a [f64],
     approx: &'a Approx,
-    /// `(j, l) → F[j][l]` exactly as jenkspy computes it.
-    memo: HashMap<(usize, usize), f64>,
+    /// `l → F[0][l]` exactly as jenkspy computes it.
+    first: HashMap<usize, f64>,
+    /// `(j, l) → (F[j][l], a)` exactly as jenkspy computes it, for `j ≥ 1`.
+    decided: HashMap<(usize, usize), (f64, usize)>,
+    /// Scratch space for the approximate totals of one cell.
+    totals: Vec<f64>,
 }
 
 impl Exact<'_> {
+    fn new<'a>(s: &'a [f64], approx: &'a Approx) -> Exact<'a> {
+        Exact {
+            s,
+            approx,
+            first: HashMap::new(),
+            decided: HashMap::new(),
+            totals: Vec::new(),
+        }
+    }
+
     /// jenkspy's `F[j][l]`.
     fn value(&mut self, j: usize, l: usize) -> f64 {
-        if let Some(&v) = self.memo.get(&(j, l)) {
-            return v;
+        if j > 0 {
+            return self.decide(j, l).0;
         }
-        let v = if j == 0 {
-            jenkspy_ssd(self.s, 0, l)
-        } else {
-            self.decide(j, l).0
-        };
-        self.memo.insert((j, l), v);
-        v
+        let s = self.s;
+        *self.first.entry(l).or_insert_with(|| jenkspy_ssd(s, 0, l))
     }
 
     /// jenkspy's `(F[j][l], a)` for `j ≥ 1`, `a` being the first index of the top class.
     fn decide(&mut self, j: usize, l: usize) -> (f64, usize) {
+        if let Some(&d) = self.decided.get(&(j, l)) {
+            return d;
+        }
         let cands = self.competitive(j, l);
         // One downward pass from l gives jenkspy's cost for every candidate.
         let mut costs = vec![0.0; cands.len()];
@@ -288,18 +285,21 @@ impl Exact<'_> {
                 best_a = a;
             }
         }
+        self.decided.insert((j, l), (best, best_a));
         (best, best_a)
     }
 
     /// Ascending `a` in `j..=l` that could be jenkspy's choice at `(j, l)`.
-    fn competitive(&self, j: usize, l: usize) -> Vec<usize> {
+    fn competitive(&mut self, j: usize, l: usize) -> Vec<usize> {
         let prev = &self.approx.rows[j - 1];
         let p = &self.approx.prefix;
-        let totals: Vec<f64> = (j..=l).map(|a| p.cost(a, l) + prev[a - 1]).collect();
-        let best = totals.iter().copied().fold(f64::INFINITY, f64::min);
+        self.totals.clear();
+        self.totals
+            .extend((j..=l).map(|a| p.cost(a, l) + prev[a - 1]));
+        let best = self.totals.iter().copied().fold(f64::INFINITY, f64::min);
         let limit = best + self.approx.tol;
         (j..=l)
-            .zip(&totals)
+            .zip(&self.totals)
             .filter(|(_, &t)| t <= limit)
             .map(|(a, _)| a)
             .collect()

@@ -298,8 +298,10 @@ fn check_values(values: &[f64]) -> Result<(), ClassifyError> {
 }
 
 /// The values sorted ascending (a total order, so the result never depends on input order).
+/// `-0.0` becomes `0.0` (`x + 0.0`): they are one value, and where a sort leaves either of them
+/// is arbitrary (numpy's is not even stable), so a break is never printed as "-0".
 fn sorted(values: &[f64]) -> Vec<f64> {
-    let mut s = values.to_vec();
+    let mut s: Vec<f64> = values.iter().map(|&v| v + 0.0).collect();
     s.sort_unstable_by(f64::total_cmp);
     s
 }

@@ -130,8 +130,9 @@ pub fn aggregate(
                 return Err(EngineError::ZeroWeightSum { unit: u });
             }
             let v = match method {
-                // COINr a_amean: w <- w/sum(w); sum(w*x)
-                Aggregation::Arithmetic => avail.iter().map(|(w, x)| w / sw * x).sum(),
+                // Σ w·x / Σ w (COINr a_amean renormalises the weights first; dividing once at the
+                // end keeps exact ties tied, e.g. equal component sums under equal weights).
+                Aggregation::Arithmetic => avail.iter().map(|(w, x)| w * x).sum::<f64>() / sw,
                 Aggregation::Geometric => {
                     (avail.iter().map(|(w, x)| w * x.ln()).sum::<f64>() / sw).exp()
                 }
