@@ -27,7 +27,21 @@ pub fn run(a: SynthArgs) -> anyhow::Result<()> {
     let fw = Framework::default_framework();
     let units = govcap_synth::units(a.units, &govcap_io::default_units());
     let years: Vec<i32> = (0..a.years as i32).map(|y| 2020 + y).collect();
-    let obs = govcap_synth::observations(&fw, &units, &years, a.seed);
+    // Generated in chunks of units for the progress bar; every cell has its own seed, so the
+    // values do not depend on the chunking.
+    let bar = indicatif::ProgressBar::new(units.len() as u64).with_style(
+        indicatif::ProgressStyle::with_template("{msg} {bar:40} {pos}/{len} units ({eta})")
+            .expect("valid template"),
+    );
+    bar.set_message("generating synthetic observations");
+    let mut obs = Vec::new();
+    for chunk in units.units().chunks(1000) {
+        let part = govcap_core::unit::UnitSet::new(chunk.to_vec()).expect("unique codes");
+        obs.extend(govcap_synth::observations(&fw, &part, &years, a.seed));
+        bar.inc(chunk.len() as u64);
+    }
+    bar.finish_and_clear();
+    obs.sort_by_key(|o| o.year);
     std::fs::create_dir_all(&a.out)?;
     write_atomic(
         &a.out.join("units-synthetic.csv"),

@@ -58,16 +58,64 @@ pub fn jenks_breaks(values: &[f64], k: usize) -> Result<Vec<f64>, ClassifyError>
 /// Natural breaks of already validated, ascending `s` with `1 ≤ k ≤ distinct values`.
 pub(super) fn breaks_sorted(s: &[f64], k: usize) -> Vec<f64> {
     let n = s.len();
+    // Step 3 may not visit more than a quarter of what jenkspy's full programme visits.
+    let budget = (k - 1).saturating_mul(n).saturating_mul(n) / 4;
+    fast(s, k, budget).unwrap_or_else(|| full(s, k))
+}
+
+/// Steps 1–3; `None` when step 3 would exceed `budget` candidate visits.
+fn fast(s: &[f64], k: usize, budget: usize) -> Option<Vec<f64>> {
+    let n = s.len();
     let mut breaks = vec![s[0]; k + 1];
     breaks[k] = s[n - 1];
     if k == 1 {
-        return breaks;
+        return Some(breaks);
     }
     let approx = Approx::new(s, k);
-    let mut exact = Exact::new(s, &approx);
+    let mut exact = Exact::new(s, &approx, budget);
     let mut l = n - 1;
     for j in (1..k).rev() {
-        let (_, a) = exact.decide(j, l);
+        let (_, a) = exact.decide(j, l)?;
+        breaks[j] = s[a - 1];
+        l = a - 1;
+    }
+    Some(breaks)
+}
+
+/// jenkspy's own O(k·n²) programme with its O(k·n) tables, operation for operation: the
+/// fallback for data whose rounding noise leaves too many candidates competitive (values far
+/// from zero relative to their spread), so that such data cost about what they cost jenkspy.
+fn full(s: &[f64], k: usize) -> Vec<f64> {
+    let n = s.len();
+    // f[l * k + j] = F[j][l]; first[l * k + j] = the first index a of the top class.
+    let mut f = vec![f64::MAX; n * k];
+    let mut first = vec![0usize; n * k];
+    for l in 0..n {
+        let (mut sum, mut ssq, mut w) = (0.0f64, 0.0f64, 0.0f64);
+        let mut ssd = 0.0;
+        for a in (0..=l).rev() {
+            let v = s[a];
+            w += 1.0;
+            sum += v;
+            ssq += v * v;
+            ssd = ssq - (sum * sum) / w;
+            if a >= 1 {
+                for j in 1..k {
+                    let total = ssd + f[(a - 1) * k + j - 1];
+                    if f[l * k + j] >= total {
+                        first[l * k + j] = a;
+                        f[l * k + j] = total;
+                    }
+                }
+            }
+        }
+        f[l * k] = ssd;
+    }
+    let mut breaks = vec![s[0]; k + 1];
+    breaks[k] = s[n - 1];
+    let mut l = n - 1;
+    for j in (1..k).rev() {
+        let a = first[l * k + j];
         breaks[j] = s[a - 1];
         l = a - 1;
     }
@@ -230,35 +278,49 @@ struct Exact<'a> {
     decided: HashMap<(usize, usize), (f64, usize)>,
     /// Scratch space for the approximate totals of one cell.
     totals: Vec<f64>,
+    /// Candidate visits left before giving up to [`full`].
+    budget: usize,
 }
 
 impl Exact<'_> {
-    fn new<'a>(s: &'a [f64], approx: &'a Approx) -> Exact<'a> {
+    fn new<'a>(s: &'a [f64], approx: &'a Approx, budget: usize) -> Exact<'a> {
         Exact {
             s,
             approx,
             first: HashMap::new(),
             decided: HashMap::new(),
             totals: Vec::new(),
+            budget,
         }
+    }
+
+    fn spend(&mut self, visits: usize) -> Option<()> {
+        self.budget = self.budget.checked_sub(visits)?;
+        Some(())
     }
 
     /// jenkspy's `F[j][l]`.
-    fn value(&mut self, j: usize, l: usize) -> f64 {
+    fn value(&mut self, j: usize, l: usize) -> Option<f64> {
         if j > 0 {
-            return self.decide(j, l).0;
+            return Some(self.decide(j, l)?.0);
         }
-        let s = self.s;
-        *self.first.entry(l).or_insert_with(|| jenkspy_ssd(s, 0, l))
+        if let Some(&v) = self.first.get(&l) {
+            return Some(v);
+        }
+        self.spend(l + 1)?;
+        let v = jenkspy_ssd(self.s, 0, l);
+        self.first.insert(l, v);
+        Some(v)
     }
 
     /// jenkspy's `(F[j][l], a)` for `j ≥ 1`, `a` being the first index of the top class.
-    fn decide(&mut self, j: usize, l: usize) -> (f64, usize) {
+    fn decide(&mut self, j: usize, l: usize) -> Option<(f64, usize)> {
         if let Some(&d) = self.decided.get(&(j, l)) {
-            return d;
+            return Some(d);
         }
-        let cands = self.competitive(j, l);
+        let cands = self.competitive(j, l)?;
         // One downward pass from l gives jenkspy's cost for every candidate.
+        self.spend(l + 1 - cands[0])?;
         let mut costs = vec![0.0; cands.len()];
         let (mut sum, mut ssq, mut w) = (0.0f64, 0.0f64, 0.0f64);
         let mut next = cands.len();
@@ -279,18 +341,19 @@ impl Exact<'_> {
         let mut best = f64::MAX;
         let mut best_a = cands[cands.len() - 1];
         for (i, &a) in cands.iter().enumerate().rev() {
-            let total = costs[i] + self.value(j - 1, a - 1);
+            let total = costs[i] + self.value(j - 1, a - 1)?;
             if best >= total {
                 best = total;
                 best_a = a;
             }
         }
         self.decided.insert((j, l), (best, best_a));
-        (best, best_a)
+        Some((best, best_a))
     }
 
     /// Ascending `a` in `j..=l` that could be jenkspy's choice at `(j, l)`.
-    fn competitive(&mut self, j: usize, l: usize) -> Vec<usize> {
+    fn competitive(&mut self, j: usize, l: usize) -> Option<Vec<usize>> {
+        self.spend(l + 1 - j)?;
         let prev = &self.approx.rows[j - 1];
         let p = &self.approx.prefix;
         self.totals.clear();
@@ -298,11 +361,13 @@ impl Exact<'_> {
             .extend((j..=l).map(|a| p.cost(a, l) + prev[a - 1]));
         let best = self.totals.iter().copied().fold(f64::INFINITY, f64::min);
         let limit = best + self.approx.tol;
-        (j..=l)
-            .zip(&self.totals)
-            .filter(|(_, &t)| t <= limit)
-            .map(|(a, _)| a)
-            .collect()
+        Some(
+            (j..=l)
+                .zip(&self.totals)
+                .filter(|(_, &t)| t <= limit)
+                .map(|(a, _)| a)
+                .collect(),
+        )
     }
 }
 
@@ -372,6 +437,22 @@ mod tests {
     }
 
     #[test]
+    fn fallback_engages_on_noisy_data_and_agrees() {
+        let mut rng = Lcg(11);
+        let values: Vec<f64> = (0..300)
+            .map(|_| 1.0e7 + (rng.next() * 500.0).round() / 100.0)
+            .collect();
+        let s = sorted(&values);
+        for k in 2..=6 {
+            // Far from zero, jenkspy's cancellation noise makes many candidates competitive.
+            assert_eq!(fast(&s, k, 10 * 300), None);
+            assert_eq!(full(&s, k), reference(&values, k));
+            assert_eq!(fast(&s, k, usize::MAX).unwrap(), reference(&values, k));
+            assert_eq!(jenks_breaks(&values, k).unwrap(), reference(&values, k));
+        }
+    }
+
+    #[test]
     fn fast_path_matches_transcribed_jenkspy_on_awkward_data() {
         let mut rng = Lcg(7);
         for case in 0..300 {
@@ -391,9 +472,10 @@ mod tests {
                 })
                 .collect();
             let distinct = distinct_sorted(&sorted(&values));
+            let s = sorted(&values);
             for k in 1..=distinct.min(7) {
                 assert_eq!(
-                    jenks_breaks(&values, k).unwrap(),
+                    fast(&s, k, usize::MAX).unwrap(),
                     reference(&values, k),
                     "case {case} k {k} values {values:?}"
                 );
