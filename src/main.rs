@@ -1,12 +1,14 @@
 //! `govcap`: the command line. Thin: it parses arguments, calls the core and the adapters,
 //! prints, and maps errors to exit codes (2 = the user's input is wrong, 1 = anything else).
 
+mod audit_cmd;
 mod classify_cmd;
 mod clock;
 mod demo;
 mod evaluation;
 mod framework_cmd;
 mod import_cmd;
+mod report_cmd;
 mod runs;
 mod summary;
 mod synth_cmd;
@@ -62,6 +64,10 @@ enum Command {
     Runs(runs::RunsCommand),
     /// Generate a larger synthetic data set (units and observations) for benchmarks.
     Synth(synth_cmd::SynthArgs),
+    /// Write the blue-book report (HTML, optional PDF) of a recorded run.
+    Report(report_cmd::ReportArgs),
+    /// Rank uncertainty and sensitivity analysis (Monte Carlo over modelling choices).
+    Audit(audit_cmd::AuditArgs),
 }
 
 /// Language of headers and console text.
@@ -197,6 +203,8 @@ fn main() -> ExitCode {
         Command::Import(a) => import_cmd::run(a),
         Command::Runs(c) => runs::run(c),
         Command::Synth(a) => synth_cmd::run(a),
+        Command::Report(a) => report_cmd::run(a),
+        Command::Audit(a) => audit_cmd::run(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
