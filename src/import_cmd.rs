@@ -95,8 +95,7 @@ pub fn run(a: ImportArgs) -> anyhow::Result<()> {
                 evidence_url: o.evidence_url.clone(),
                 observed_at: o.observed_at.clone(),
                 note: o.note.clone(),
-                file_row: o.origin.row as i64 * 10_000
-                    + o.origin.column.as_ref().map_or(0, |c| column_index(&fw, c)),
+                file_row: o.origin.row as i64,
             })
             .collect(),
     };
@@ -104,9 +103,4 @@ pub fn run(a: ImportArgs) -> anyhow::Result<()> {
     let id = store.save_batch(&batch)?;
     println!("stored as batch {id} in {}", a.db.db);
     Ok(())
-}
-
-/// Wide files put several observations on one row; the stored row key keeps them apart.
-fn column_index(fw: &govcap_core::framework::Framework, column: &str) -> i64 {
-    fw.position(column).map_or(9_999, |i| i as i64 + 1)
 }

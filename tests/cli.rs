@@ -240,3 +240,50 @@ fn runs_are_recorded_in_postgresql_when_given_a_url() {
     assert!(t.contains("byte-identical"), "{t}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn import_stores_a_valid_wide_file_and_nothing_of_an_invalid_one() {
+    let dir = tmp("import");
+    std::fs::write(
+        dir.join("wide.csv"),
+        "code,name,S1.1,S2.2,S1.4\n510100,成都市,0.9,是,interpreted\n110000,北京市,85%,1,documents\n",
+    )
+    .unwrap();
+    let ok = govcap(
+        &["import", "wide.csv", "--year", "2021", "--db", "obs.db"],
+        &dir,
+    );
+    assert!(ok.status.success(), "{}", text(&ok));
+    assert!(
+        text(&ok).contains("6 observations, 2 units"),
+        "{}",
+        text(&ok)
+    );
+    assert!(text(&ok).contains("stored as batch 1"), "{}", text(&ok));
+    std::fs::write(
+        dir.join("bad.csv"),
+        "code,S1.1,S2.2\n510100,0.9,是\n110000,1.7,1\n",
+    )
+    .unwrap();
+    let bad = govcap(
+        &["import", "bad.csv", "--year", "2021", "--db", "obs.db"],
+        &dir,
+    );
+    assert_eq!(bad.status.code(), Some(2), "{}", text(&bad));
+    assert!(
+        text(&bad).contains("row 3") && text(&bad).contains("S1.1"),
+        "{}",
+        text(&bad)
+    );
+    // A second valid import gets batch 2: the refused file left no batch behind.
+    let again = govcap(
+        &["import", "wide.csv", "--year", "2021", "--db", "obs.db"],
+        &dir,
+    );
+    assert!(
+        text(&again).contains("stored as batch 2"),
+        "{}",
+        text(&again)
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

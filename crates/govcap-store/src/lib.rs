@@ -185,8 +185,9 @@ pub struct ObservationRow {
     pub observed_at: Option<String>,
     /// Free remark.
     pub note: Option<String>,
-    /// Row number in the source file, so errors and audits point back to the file; unique
-    /// within a batch (the database refuses duplicates).
+    /// Row number in the source file, so errors and audits point back to the file. A wide
+    /// file holds several indicators on one row, so (row, indicator) is unique within a batch
+    /// (the database refuses duplicates).
     pub file_row: i64,
 }
 
@@ -237,7 +238,7 @@ pub trait Store: Send {
     fn get_run(&mut self, id: i64) -> Result<Option<StoredRun>, StoreError>;
     /// Stores a batch and all its rows atomically (all rows or nothing); returns the batch id.
     fn save_batch(&mut self, batch: &NewBatch) -> Result<i64, StoreError>;
-    /// The rows of a batch ordered by `file_row`; empty if the batch does not exist.
+    /// The rows of a batch ordered by `file_row` then indicator; empty if the batch does not exist.
     fn batch_rows(&mut self, batch_id: i64) -> Result<Vec<ObservationRow>, StoreError>;
     /// All batches, ordered by id.
     fn list_batches(&mut self) -> Result<Vec<BatchSummary>, StoreError>;

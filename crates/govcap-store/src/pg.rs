@@ -69,7 +69,7 @@ CREATE TABLE observation_row (
     evidence_url TEXT,
     observed_at  TEXT,
     note         TEXT,
-    PRIMARY KEY (batch_id, file_row)
+    PRIMARY KEY (batch_id, file_row, indicator)
 );
 "#];
 
@@ -377,7 +377,7 @@ impl Store for PostgresStore {
             .query(
                 "SELECT unit, indicator, year, value, source, evaluator, evidence_url,
                         observed_at, note, file_row
-                 FROM observation_row WHERE batch_id = $1 ORDER BY file_row",
+                 FROM observation_row WHERE batch_id = $1 ORDER BY file_row, indicator",
                 &[&batch_id],
             )?
             .iter()

@@ -68,7 +68,7 @@ CREATE TABLE observation_row (
     evidence_url TEXT,
     observed_at  TEXT,
     note         TEXT,
-    PRIMARY KEY (batch_id, file_row)
+    PRIMARY KEY (batch_id, file_row, indicator)
 ) STRICT;
 "#];
 
@@ -343,7 +343,7 @@ impl Store for SqliteStore {
         let mut stmt = self.conn.prepare(
             "SELECT unit, indicator, year, value, source, evaluator, evidence_url, observed_at,
                     note, file_row
-             FROM observation_row WHERE batch_id = ?1 ORDER BY file_row",
+             FROM observation_row WHERE batch_id = ?1 ORDER BY file_row, indicator",
         )?;
         let rows = stmt.query_map([batch_id], |r| {
             Ok(ObservationRow {
