@@ -99,7 +99,7 @@ pub struct DbArgs {
 #[derive(Args, Debug, Clone)]
 pub struct TierArgs {
     /// How to cut tiers.
-    #[arg(long, value_enum, default_value_t = TierMethodArg::Difference)]
+    #[arg(long, value_enum, default_value_t = TierMethodArg::NaturalBreaks)]
     pub tier_method: TierMethodArg,
     /// Number of tiers.
     #[arg(long, default_value_t = 4)]

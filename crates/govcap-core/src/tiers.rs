@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::classify::{self, Classes, ClassifyError, DifferenceParams, Method, SublevelMethod};
+use crate::classify::{self, Classes, ClassifyError, Method, SublevelMethod};
 
 /// Which edition's tier names to print.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -29,9 +29,13 @@ pub struct TierParams {
 }
 
 impl Default for TierParams {
+    /// Natural breaks (exact Fisher-Jenks), k = 4, 2021 names, equal-width thirds. The
+    /// difference-trend rule is selectable but not the default: on scores without pronounced
+    /// jumps (a smooth distribution) the largest gap ratios fall where chance puts them, so its
+    /// tiers move from year to year for no reason (see the README's "Tiers" section).
     fn default() -> Self {
         TierParams {
-            method: Method::Difference(DifferenceParams::default()),
+            method: Method::NaturalBreaks,
             k: 4,
             names: TierNames::Edition2021,
             sublevel_method: SublevelMethod::EqualWidth,

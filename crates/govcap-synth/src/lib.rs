@@ -14,12 +14,17 @@
 //!
 //! and improves by δ = 0.035 + 0.015 if 西部 + N(0, 0.02²) each later year (so the west
 //! catches up, as the 2021 report observed). Each leaf indicator has a difficulty
-//! b ~ N(0, 0.10²). A unit's propensity on a leaf in a year is p = clamp(θ + b + N(0, 0.12²),
-//! 0.02, 0.99), and the observed value follows the leaf's rule: binary = Bernoulli(p);
-//! ratio = p + N(0, 0.05²) clamped to 0–1, two decimals; count = Binomial(cap, p); graded =
-//! round(p·(L−1) + N(0, 0.35²)) clamped to the L levels; continuous = p mapped onto the
-//! leaf's goalposts (respecting direction) or left on 0–1. About 1 % of manual and hybrid
-//! cells are left empty, so that missing-data handling is exercised.
+//! b ~ N(0, 0.10²), and each unit a lasting strength or weakness on it, e ~ N(0, 0.10²).
+//! A unit's lasting propensity on a leaf in a year is q = clamp(θ + b + e, 0.02, 0.99), and its
+//! measured propensity p = clamp(q + N(0, 0.03²), 0.02, 0.99). Features follow q through draws
+//! fixed per unit and leaf, so a site keeps what it has built and gains features as q grows
+//! rather than flipping at random from one year to the next: binary = [U < q] with
+//! U ~ U(0, 1) fixed; count = the number of `cap` fixed uniforms below q; graded =
+//! round(q·(L−1) + 0.35·Z) clamped to the L
+//! levels, Z ~ N(0, 1) fixed; ratio = p + N(0, 0.02²) clamped to 0–1, two decimals;
+//! continuous = p + N(0, 0.02²) mapped onto the leaf's goalposts (respecting direction) or left
+//! on 0–1. About 0.3 % of manually collected cells are left empty each year, so that
+//! missing-data handling is exercised.
 //!
 //! Random numbers come from SplitMix64 seeded per (seed, unit, leaf, year) so that adding a
 //! unit or a year never changes the values of the others.
@@ -141,29 +146,41 @@ pub fn observations(fw: &Framework, units: &UnitSet, years: &[i32], seed: u64) -
             for (l, &i) in leaves.iter().enumerate() {
                 let node = fw.node(i);
                 let leaf = node.leaf.as_ref().expect("leaf");
+                let mut fixed = Rng::for_key(seed, &[5, hash_str(&unit.code), hash_str(&node.id)]);
                 let mut r = Rng::for_key(
                     seed,
                     &[4, hash_str(&unit.code), hash_str(&node.id), year as u64],
                 );
-                let p = (theta + difficulty[l] + 0.12 * r.normal()).clamp(0.02, 0.99);
-                let missing_roll = r.uniform();
-                if leaf.collection != Collection::Auto && missing_roll < 0.01 {
+                let lasting = 0.10 * fixed.normal();
+                // Features (binary, count, graded) follow the lasting propensity only, so a site
+                // does not lose a feature at random; measured shares also get yearly noise.
+                let p_lasting = (theta + difficulty[l] + lasting).clamp(0.02, 0.99);
+                let p = (p_lasting + 0.03 * r.normal()).clamp(0.02, 0.99);
+                if leaf.collection == Collection::Manual && r.uniform() < 0.003 {
                     continue;
                 }
                 let value = match &leaf.rule {
-                    Rule::Binary => Value::Number(if r.uniform() < p { 1.0 } else { 0.0 }),
-                    Rule::Ratio => Value::Number(round2((p + 0.05 * r.normal()).clamp(0.0, 1.0))),
+                    Rule::Binary => Value::Number(if fixed.uniform() < p_lasting {
+                        1.0
+                    } else {
+                        0.0
+                    }),
+                    Rule::Ratio => Value::Number(round2((p + 0.02 * r.normal()).clamp(0.0, 1.0))),
                     Rule::Count { cap } => {
                         let trials = cap.round().max(1.0) as usize;
-                        Value::Number((0..trials).filter(|_| r.uniform() < p).count() as f64)
+                        Value::Number(
+                            (0..trials).filter(|_| fixed.uniform() < p_lasting).count() as f64
+                        )
                     }
                     Rule::Graded { levels } => {
                         let top = (levels.len() - 1) as f64;
-                        let k = (p * top + 0.35 * r.normal()).round().clamp(0.0, top) as usize;
+                        let k = (p_lasting * top + 0.35 * fixed.normal())
+                            .round()
+                            .clamp(0.0, top) as usize;
                         Value::Text(levels[k].key.clone())
                     }
                     Rule::Continuous => {
-                        let q = (p + 0.05 * r.normal()).clamp(0.0, 1.0);
+                        let q = (p + 0.02 * r.normal()).clamp(0.0, 1.0);
                         let v = match fw.normalisation(leaf) {
                             Normalisation::Goalposts { lower, upper, .. } => {
                                 if leaf.direction < 0.0 {
