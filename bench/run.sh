@@ -5,3 +5,4 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 python3 -m pip install --quiet jenkspy==0.4.1
 cargo run --release -p govcap-bench -- classify "$@"
+cargo run --release -p govcap-bench -- evaluate

@@ -5,6 +5,7 @@
 //! the others.
 
 mod classify;
+mod evaluate;
 mod prng;
 
 use std::process::ExitCode;
@@ -13,11 +14,18 @@ use std::process::ExitCode;
 type Run = fn(&[String]) -> Result<(), String>;
 
 /// Name, summary and entry point of every subcommand.
-const SUBCOMMANDS: &[(&str, &str, Run)] = &[(
-    "classify",
-    "natural breaks: ours vs jenkspy 0.4.1 (time and identical breaks)",
-    classify::run,
-)];
+const SUBCOMMANDS: &[(&str, &str, Run)] = &[
+    (
+        "classify",
+        "natural breaks: ours vs jenkspy 0.4.1 (time and identical breaks)",
+        classify::run,
+    ),
+    (
+        "evaluate",
+        "full evaluation: 337 units, and 3,000 units x 2 years",
+        evaluate::run,
+    ),
+];
 
 fn usage() -> String {
     let mut s = String::from("usage: govcap-bench SUBCOMMAND [OPTIONS]   (SUBCOMMAND --help for its options)\n\nsubcommands:\n");

@@ -6,6 +6,32 @@
 //! from the analyses computed from it, never recomputed differently.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+
+/// FNV-1a: codes and ids are short strings looked up once per observation, where SipHash's
+/// DoS resistance buys nothing (the keys are the framework's and unit list's own).
+#[derive(Default)]
+struct Fnv(u64);
+
+impl Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        let mut h = if self.0 == 0 {
+            0xcbf2_9ce4_8422_2325
+        } else {
+            self.0
+        };
+        for &b in bytes {
+            h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+        }
+        self.0 = h;
+    }
+}
+
+type FastMap<'a> = HashMap<&'a str, usize, BuildHasherDefault<Fnv>>;
 
 use serde::{Deserialize, Serialize};
 
@@ -214,10 +240,28 @@ pub fn evaluate(
 ) -> Result<Evaluation, EvaluateError> {
     let year = params.year;
     let tree = fw.tree_order();
-    let node_slot: HashMap<usize, usize> = tree.iter().enumerate().map(|(s, &i)| (i, s)).collect();
+    // Dense position tables (node index → slot) instead of hash maps: this runs per cell.
+    let mut node_slot = vec![usize::MAX; fw.nodes.len()];
+    for (s, &i) in tree.iter().enumerate() {
+        node_slot[i] = s;
+    }
     let leaves: Vec<usize> = tree.iter().copied().filter(|&i| fw.is_leaf(i)).collect();
-    let leaf_slot: HashMap<usize, usize> =
-        leaves.iter().enumerate().map(|(s, &i)| (i, s)).collect();
+    let mut leaf_slot = vec![usize::MAX; fw.nodes.len()];
+    for (s, &i) in leaves.iter().enumerate() {
+        leaf_slot[i] = s;
+    }
+    let unit_index: FastMap = units
+        .units()
+        .iter()
+        .enumerate()
+        .map(|(i, u)| (u.code.as_str(), i))
+        .collect();
+    let node_index: FastMap = fw
+        .nodes
+        .iter()
+        .enumerate()
+        .map(|(i, nd)| (nd.id.as_str(), i))
+        .collect();
 
     // 1. Which units are evaluated, and the observation of each (unit, leaf).
     let mut problems = Vec::new();
@@ -226,22 +270,28 @@ pub fn evaluate(
     if year_obs.is_empty() {
         return Err(EvaluateError::NoObservations(year));
     }
-    for o in &year_obs {
-        match units.position(&o.unit) {
-            Some(u) => has_obs[u] = true,
+    let unit_of: Vec<Option<usize>> = year_obs
+        .iter()
+        .map(|o| unit_index.get(o.unit.as_str()).copied())
+        .collect();
+    for (o, u) in year_obs.iter().zip(&unit_of) {
+        match u {
+            Some(u) => has_obs[*u] = true,
             None => problems.push(format!("{}: unknown unit {:?}", origin(o), o.unit)),
         }
     }
     let evaluated: Vec<usize> = (0..units.len()).filter(|&u| has_obs[u]).collect();
-    let eval_slot: HashMap<usize, usize> =
-        evaluated.iter().enumerate().map(|(s, &u)| (u, s)).collect();
+    let mut eval_slot = vec![usize::MAX; units.len()];
+    for (s, &u) in evaluated.iter().enumerate() {
+        eval_slot[u] = s;
+    }
     let n = evaluated.len();
     let mut cell: Vec<Vec<Option<(&Observation, f64)>>> = vec![vec![None; n]; leaves.len()];
-    for o in &year_obs {
-        let Some(u) = units.position(&o.unit) else {
+    for (o, u) in year_obs.iter().zip(&unit_of) {
+        let Some(u) = *u else {
             continue;
         };
-        let Some(i) = fw.position(&o.indicator) else {
+        let Some(&i) = node_index.get(o.indicator.as_str()) else {
             problems.push(format!(
                 "{}: unknown indicator {:?}",
                 origin(o),
@@ -259,7 +309,7 @@ pub fn evaluate(
         };
         match read_value(&leaf.rule, &o.value) {
             Ok(x) => {
-                let slot = &mut cell[leaf_slot[&i]][eval_slot[&u]];
+                let slot = &mut cell[leaf_slot[i]][eval_slot[u]];
                 if let Some((first, _)) = slot {
                     problems.push(format!(
                         "{}: duplicate value for {} / {} / {} (first at {})",
@@ -378,7 +428,7 @@ pub fn evaluate(
                 *v *= weights_top;
             }
         }
-        values[node_slot[&i]] = col;
+        values[node_slot[i]] = col;
         steps.push(step);
         imputed_flags.push(flags);
     }
@@ -391,7 +441,7 @@ pub fn evaluate(
         let kids = fw.children(i);
         let cols: Vec<&[Option<f64>]> = kids
             .iter()
-            .map(|c| values[node_slot[c]].as_slice())
+            .map(|c| values[node_slot[*c]].as_slice())
             .collect();
         let w: Vec<f64> = kids.iter().map(|&c| fw.node(c).weight).collect();
         let agg = fw.method.aggregation.at(fw.depth(i));
@@ -399,12 +449,12 @@ pub fn evaluate(
             indicator: fw.node(i).id.clone(),
             message: e.to_string(),
         })?;
-        values[node_slot[&i]] = out;
+        values[node_slot[i]] = out;
     }
     let root_cols: Vec<&[Option<f64>]> = fw
         .roots()
         .iter()
-        .map(|c| values[node_slot[c]].as_slice())
+        .map(|c| values[node_slot[*c]].as_slice())
         .collect();
     let root_w: Vec<f64> = fw.roots().iter().map(|&c| fw.node(c).weight).collect();
     let index = aggregate(&root_cols, &root_w, fw.method.aggregation.at(0)).map_err(|e| {
@@ -483,7 +533,7 @@ pub fn evaluate(
                         source: c.map(|(o, _)| o.source),
                         evidence_url: c.and_then(|(o, _)| o.evidence_url.clone()),
                         evaluator: c.and_then(|(o, _)| o.evaluator.clone()),
-                        origin: c.map(|(o, _)| format!("{}:{}", o.origin.file, o.origin.row)),
+                        origin: c.map(|(o, _)| file_row(&o.origin.file, o.origin.row)),
                     }
                 })
                 .collect(),
@@ -561,6 +611,26 @@ pub fn evaluate(
     })
 }
 
+/// `file:row` without the formatting machinery (this runs once per cell).
+fn file_row(file: &str, row: usize) -> String {
+    let mut digits = [0u8; 20];
+    let mut i = digits.len();
+    let mut r = row;
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (r % 10) as u8;
+        r /= 10;
+        if r == 0 {
+            break;
+        }
+    }
+    let mut s = String::with_capacity(file.len() + 1 + digits.len() - i);
+    s.push_str(file);
+    s.push(':');
+    s.push_str(std::str::from_utf8(&digits[i..]).expect("ASCII digits"));
+    s
+}
+
 fn group_of(policy: &Imputation) -> Option<&str> {
     match policy {
         Imputation::GroupMean { group } | Imputation::GroupMedian { group } => Some(group),
@@ -570,17 +640,12 @@ fn group_of(policy: &Imputation) -> Option<&str> {
 
 /// The leaves where each unit trails the tier-A mean the most (points scale: points; weights
 /// scale: normalised value), largest gap first, ties by framework order.
-fn fill_fix_first(
-    results: &mut [UnitResult],
-    leaves: &[usize],
-    node_slot: &HashMap<usize, usize>,
-    count: usize,
-) {
+fn fill_fix_first(results: &mut [UnitResult], leaves: &[usize], node_slot: &[usize], count: usize) {
     let score = |r: &UnitResult, slot: usize| {
         let s = &r.scores[slot];
         s.points.or(s.value)
     };
-    let slots: Vec<usize> = leaves.iter().map(|i| node_slot[i]).collect();
+    let slots: Vec<usize> = leaves.iter().map(|&i| node_slot[i]).collect();
     let tier_a: Vec<usize> = (0..results.len())
         .filter(|&u| results[u].tier.as_deref() == Some("A"))
         .collect();

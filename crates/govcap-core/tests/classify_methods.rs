@@ -118,9 +118,9 @@ fn difference_rule_prefers_a_local_jump_to_a_sparse_tail() {
     // Bell-like: tails with large gaps, a dense middle (gaps 0.1) with one 0.8 jump.
     let mut desc = vec![100.0];
     let mut gaps = vec![3.0, 2.5, 2.0, 1.5, 1.0];
-    gaps.extend(std::iter::repeat(0.1).take(20));
+    gaps.extend(std::iter::repeat_n(0.1, 20));
     gaps.push(0.8);
-    gaps.extend(std::iter::repeat(0.1).take(20));
+    gaps.extend(std::iter::repeat_n(0.1, 20));
     gaps.extend([1.0, 1.5, 2.0, 2.5, 3.0]);
     for g in &gaps {
         let last = *desc.last().unwrap();

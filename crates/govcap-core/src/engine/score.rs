@@ -38,11 +38,17 @@ pub fn read_value(rule: &Rule, value: &Value) -> Result<f64, ValueError> {
         Rule::Binary => match value {
             Value::Number(n) if *n == 0.0 || *n == 1.0 => Ok(*n),
             Value::Number(n) => Err(ValueError::NotBinary(n.to_string())),
-            Value::Text(t) => match t.trim().to_lowercase().as_str() {
-                "yes" | "y" | "true" | "是" | "有" | "√" | "✓" => Ok(1.0),
-                "no" | "n" | "false" | "否" | "无" | "×" | "✗" => Ok(0.0),
-                _ => Err(ValueError::NotBinary(t.clone())),
-            },
+            Value::Text(t) => {
+                let t = t.trim();
+                let is = |words: &[&str]| words.iter().any(|w| w.eq_ignore_ascii_case(t));
+                if is(&["yes", "y", "true", "是", "有", "√", "✓"]) {
+                    Ok(1.0)
+                } else if is(&["no", "n", "false", "否", "无", "×", "✗"]) {
+                    Ok(0.0)
+                } else {
+                    Err(ValueError::NotBinary(t.to_string()))
+                }
+            }
         },
         Rule::Ratio => {
             let x = number_or_percent(value)?;
@@ -72,12 +78,16 @@ pub fn read_value(rule: &Rule, value: &Value) -> Result<f64, ValueError> {
                 Value::Number(n) if n.fract() == 0.0 && *n >= 0.0 => levels.get(*n as usize),
                 Value::Number(_) => None,
                 Value::Text(t) => {
-                    let t = t.trim().to_lowercase();
-                    levels.iter().find(|l| {
-                        l.key.to_lowercase() == t
-                            || l.zh.to_lowercase() == t
-                            || l.en.to_lowercase() == t
-                    })
+                    // Exact match first (no allocation on the hot path), then ASCII case-insensitive.
+                    let t = t.trim();
+                    levels
+                        .iter()
+                        .find(|l| l.key == t || l.zh == t || l.en == t)
+                        .or_else(|| {
+                            levels.iter().find(|l| {
+                                l.key.eq_ignore_ascii_case(t) || l.en.eq_ignore_ascii_case(t)
+                            })
+                        })
                 }
             };
             found
