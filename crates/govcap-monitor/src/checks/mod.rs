@@ -1,0 +1,1 @@
+//! Named checks: pure functions from a [`crate::model::SiteVisit`] to findings.
