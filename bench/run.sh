@@ -6,3 +6,6 @@ cd "$(dirname "$0")/.."
 python3 -m pip install --quiet jenkspy==0.4.1
 cargo run --release -p govcap-bench -- classify "$@"
 cargo run --release -p govcap-bench -- evaluate
+python3 -m pip install --quiet "SALib==1.6.*"
+cargo run --release -p govcap-bench -- audit
+bash bench/report.sh

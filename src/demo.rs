@@ -70,6 +70,23 @@ pub fn run(a: DemoArgs) -> anyhow::Result<()> {
         }
         previous = Some((outcome.evaluation, outcome.run_id.expect("recorded")));
     }
+    // The blue-book report of the last year, compared with its recorded previous run.
+    let (_, last_run) = previous.as_ref().expect("the demo records every year");
+    let report = crate::report_cmd::load_stored(store.as_mut(), *last_run, &db)?;
+    let report_previous = match report.previous_run {
+        Some(id) => Some((
+            crate::report_cmd::load_stored(store.as_mut(), id, &db)?.evaluation,
+            format!("run {id}"),
+        )),
+        None => None,
+    };
+    crate::report_cmd::write(
+        &report,
+        report_previous.as_ref().map(|(e, s)| (e, s.clone())),
+        a.lang.into(),
+        false,
+        &a.out.join("report"),
+    )?;
     println!();
     println!("demo outputs (SYNTHETIC data): {}", a.out.display());
     for year in YEARS {

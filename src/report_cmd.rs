@@ -1,10 +1,255 @@
-//! `govcap report` (being written).
+//! `govcap report`: the blue-book report of a recorded run — HTML pages, and a PDF through
+//! headless Chromium with `--pdf`.
+//!
+//! A run is a run id in the database (its recorded previous run is compared unless
+//! `--previous` says otherwise), a directory holding `results.json` and `run.json`, or a
+//! `results.json` path. The pages are built by `govcap-report` from the recorded results; this
+//! file only finds the inputs, writes the files and reports what it did.
 
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
 use clap::Args;
+use govcap_core::evaluate::Evaluation;
+use govcap_report::{Lang, Manifest, Options, ReportError};
+use govcap_store::{Store, StoredRun};
+
+use crate::evaluation::sha256_hex;
+use crate::{user_error, DbArgs, LangArg};
 
 #[derive(Args, Debug)]
-pub struct ReportArgs {}
+pub struct ReportArgs {
+    /// The run: a run id in --db, a directory with results.json (and run.json), or a
+    /// results.json file.
+    pub run: String,
+    /// Previous year's run to compare with (run id, directory or results.json). Default: the
+    /// run's recorded previous run, when RUN is a run id.
+    #[arg(long)]
+    pub previous: Option<String>,
+    /// Language of the report.
+    #[arg(long, value_enum, default_value_t = LangArg::Zh)]
+    pub lang: LangArg,
+    /// Also print summary.pdf (the summary page) and report.pdf (every page) with headless
+    /// Chromium.
+    #[arg(long)]
+    pub pdf: bool,
+    /// Output directory.
+    #[arg(long)]
+    pub out: PathBuf,
+    #[command(flatten)]
+    pub db: DbArgs,
+}
 
-pub fn run(_a: ReportArgs) -> anyhow::Result<()> {
-    crate::user_error("govcap report is not available yet")
+impl From<LangArg> for Lang {
+    fn from(l: LangArg) -> Self {
+        match l {
+            LangArg::Zh => Lang::Zh,
+            LangArg::En => Lang::En,
+        }
+    }
+}
+
+/// A run ready to report: its results, how it was made, and its recorded previous run.
+pub struct Loaded {
+    pub evaluation: Evaluation,
+    pub manifest: Manifest,
+    pub previous_run: Option<i64>,
+}
+
+fn parse_results(text: &str, what: &str) -> anyhow::Result<Evaluation> {
+    serde_json::from_str(text)
+        .map_err(|e| crate::UserError(format!("{what} is not a govcap results.json: {e}")).into())
+}
+
+/// Loads run `id` from an open store.
+pub fn load_stored(store: &mut dyn Store, id: i64, db: &str) -> anyhow::Result<Loaded> {
+    let Some(r): Option<StoredRun> = store.get_run(id)? else {
+        return user_error(format!("no run {id} in {db}"));
+    };
+    let evaluation = parse_results(&r.results_json, &format!("run {id}"))?;
+    let mut inputs = vec![(
+        format!("framework {} {}", r.framework_id, r.framework_version),
+        r.framework_sha256.clone(),
+    )];
+    inputs.extend(r.inputs.iter().map(|i| (i.name.clone(), i.sha256.clone())));
+    Ok(Loaded {
+        manifest: Manifest {
+            run_id: Some(r.id),
+            label: Some(r.label.clone()),
+            created_at: Some(r.created_at.clone()),
+            software: format!("govcap {}", r.software_version),
+            framework_sha256: Some(r.framework_sha256.clone()),
+            inputs,
+            results_sha256: Some(r.results_sha256.clone()),
+            previous: None,
+        },
+        previous_run: r.previous_run,
+        evaluation,
+    })
+}
+
+/// Loads a run from a directory (results.json + run.json) or a results.json path.
+fn load_files(spec: &str) -> anyhow::Result<Loaded> {
+    let p = Path::new(spec);
+    let results = if p.is_dir() {
+        p.join("results.json")
+    } else {
+        p.to_path_buf()
+    };
+    let bytes = std::fs::read(&results)
+        .map_err(|e| crate::UserError(format!("cannot read {}: {e}", results.display())))?;
+    let text = String::from_utf8(bytes)
+        .map_err(|_| crate::UserError(format!("{} is not UTF-8 text", results.display())))?;
+    let evaluation = parse_results(&text, &results.display().to_string())?;
+    let actual_sha = sha256_hex(text.as_bytes());
+    let run_json = results.with_file_name("run.json");
+    let mut manifest = Manifest {
+        software: format!("govcap {}", env!("CARGO_PKG_VERSION")),
+        results_sha256: Some(actual_sha.clone()),
+        ..Manifest::default()
+    };
+    if let Ok(t) = std::fs::read_to_string(&run_json) {
+        let v: serde_json::Value = serde_json::from_str(&t)
+            .map_err(|e| crate::UserError(format!("{} is not JSON: {e}", run_json.display())))?;
+        manifest.run_id = v["run_id"].as_i64();
+        if let Some(s) = v["software"].as_str() {
+            manifest.software = s.to_string();
+        }
+        manifest.framework_sha256 = v["framework"]["sha256"].as_str().map(str::to_string);
+        manifest.inputs = v["inputs"]
+            .as_array()
+            .map(|xs| {
+                xs.iter()
+                    .filter_map(|x| {
+                        Some((
+                            x["name"].as_str()?.to_string(),
+                            x["sha256"].as_str()?.to_string(),
+                        ))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        if let Some(recorded) = v["results_sha256"].as_str() {
+            if recorded != actual_sha {
+                eprintln!(
+                    "warning: {} has SHA-256 {actual_sha}, but run.json records {recorded}; the results were changed after the run",
+                    results.display()
+                );
+            }
+        }
+    }
+    Ok(Loaded {
+        evaluation,
+        manifest,
+        previous_run: None,
+    })
+}
+
+fn load(spec: &str, db: &str) -> anyhow::Result<Loaded> {
+    match spec.parse::<i64>() {
+        Ok(id) if !Path::new(spec).exists() => {
+            let mut store = govcap_store::open(db)?;
+            load_stored(store.as_mut(), id, db)
+        }
+        _ => load_files(spec),
+    }
+}
+
+/// Builds and writes the report; prints PDFs when asked. Returns the report directory's
+/// index page.
+pub fn write(
+    current: &Loaded,
+    previous: Option<(&Evaluation, String)>,
+    lang: Lang,
+    pdf: bool,
+    out: &Path,
+) -> anyhow::Result<PathBuf> {
+    let start = Instant::now();
+    let mut manifest = current.manifest.clone();
+    manifest.previous = previous.as_ref().map(|p| p.1.clone());
+    let report = govcap_report::render(
+        &current.evaluation,
+        previous.as_ref().map(|p| p.0),
+        &manifest,
+        Options { lang, book: pdf },
+    )?;
+    govcap_report::write_report(&report, out)?;
+    let index = out.join("index.html");
+    println!(
+        "report: {} ({} files, {:.1} MB, {} ms){}",
+        index.display(),
+        report.files.len(),
+        report.size() as f64 / 1e6,
+        start.elapsed().as_millis(),
+        if current.evaluation.synthetic {
+            " — SYNTHETIC data, labelled on every page"
+        } else {
+            ""
+        }
+    );
+    if pdf {
+        let Some(chromium) = govcap_report::pdf::find_chromium() else {
+            return Err(ReportError::NoChromium.into());
+        };
+        for (page, name, secs) in [
+            ("index.html", "summary.pdf", 120),
+            ("book.html", "report.pdf", 900),
+        ] {
+            let t = Instant::now();
+            let target = out.join(name);
+            govcap_report::pdf::print_pdf(
+                &chromium,
+                &out.join(page),
+                &target,
+                Duration::from_secs(secs),
+            )?;
+            println!(
+                "pdf: {} ({:.1} MB, {:.1} s)",
+                target.display(),
+                std::fs::metadata(&target).map(|m| m.len()).unwrap_or(0) as f64 / 1e6,
+                t.elapsed().as_secs_f64()
+            );
+        }
+    }
+    Ok(index)
+}
+
+pub fn run(a: ReportArgs) -> anyhow::Result<()> {
+    let current = load(&a.run, &a.db.db).with_context(|| format!("run {}", a.run))?;
+    let previous: Option<(Evaluation, String)> = match (&a.previous, current.previous_run) {
+        (Some(spec), _) => {
+            let p = load(spec, &a.db.db).with_context(|| format!("previous run {spec}"))?;
+            let what = p
+                .manifest
+                .run_id
+                .filter(|_| spec.parse::<i64>().is_ok())
+                .map(|id| format!("run {id}"))
+                .unwrap_or_else(|| spec.clone());
+            Some((p.evaluation, what))
+        }
+        (None, Some(id)) => {
+            let mut store = govcap_store::open(&a.db.db)?;
+            let p = load_stored(store.as_mut(), id, &a.db.db)
+                .with_context(|| format!("recorded previous run {id}"))?;
+            Some((p.evaluation, format!("run {id}")))
+        }
+        (None, None) => None,
+    };
+    if let Some((p, _)) = &previous {
+        if p.year >= current.evaluation.year {
+            eprintln!(
+                "warning: the previous run is of {}, not before {}",
+                p.year, current.evaluation.year
+            );
+        }
+    }
+    write(
+        &current,
+        previous.as_ref().map(|(e, s)| (e, s.clone())),
+        a.lang.into(),
+        a.pdf,
+        &a.out,
+    )?;
+    Ok(())
 }

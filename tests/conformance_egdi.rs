@@ -128,7 +128,7 @@ fn check_totals(year: i32, tol: f64) -> f64 {
         );
         worst = worst.max(d);
         // The EGDI node carries the same value: the index over one top node is that node.
-        let node = u.scores.iter().find(|s| s.id == "EGDI").unwrap();
+        let node = u.scores.iter().find(|s| &*s.id == "EGDI").unwrap();
         assert_eq!(node.value, Some(ours));
         // No step touched the published components.
         for leaf in &u.leaves {

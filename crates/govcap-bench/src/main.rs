@@ -4,6 +4,7 @@
 //! summary in [`SUBCOMMANDS`], so new benchmarks (e.g. `evaluate`) plug in without touching
 //! the others.
 
+mod audit;
 mod classify;
 mod evaluate;
 mod prng;
@@ -19,6 +20,11 @@ const SUBCOMMANDS: &[(&str, &str, Run)] = &[
         "classify",
         "natural breaks: ours vs jenkspy 0.4.1 (time and identical breaks)",
         classify::run,
+    ),
+    (
+        "audit",
+        "rank uncertainty audit and Sobol' estimation vs SALib 1.6",
+        audit::run,
     ),
     (
         "evaluate",

@@ -6,6 +6,9 @@
 //! from the analyses computed from it, never recomputed differently.
 
 use std::collections::HashMap;
+use std::sync::Arc;
+
+use rayon::prelude::*;
 use std::hash::{BuildHasherDefault, Hasher};
 
 /// FNV-1a: codes and ids are short strings looked up once per observation, where SipHash's
@@ -107,7 +110,8 @@ pub struct NodeInfo {
 /// A unit's score on one node.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct NodeScore {
-    pub id: String,
+    /// Shared with every unit's entry for the node (one allocation per node, not per cell).
+    pub id: Arc<str>,
     /// Score rate 0–1 (points scale) or the aggregated / normalised value (weights scale).
     pub value: Option<f64>,
     /// Points earned (points scale only).
@@ -117,7 +121,7 @@ pub struct NodeScore {
 /// What went into one leaf for one unit.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LeafInput {
-    pub id: String,
+    pub id: Arc<str>,
     /// The value as observed (before any step).
     pub observed: Option<Value>,
     /// The number the rule read from it (fraction, or raw number for continuous rules).
@@ -138,7 +142,7 @@ pub struct LeafInput {
 /// An indicator where the unit is furthest behind the tier-A mean: what to fix first.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Gap {
-    pub id: String,
+    pub id: Arc<str>,
     pub score: f64,
     pub tier_a_mean: f64,
     pub gap: f64,
@@ -499,8 +503,15 @@ pub fn evaluate(
         Scale::Points => v.map(|x| x * fw.node(tree[slot]).weight),
         Scale::Weights => None,
     };
-    let mut results: Vec<UnitResult> = eval_units
+    let slot_ids: Vec<Arc<str>> = tree
         .iter()
+        .map(|&i| Arc::from(fw.node(i).id.as_str()))
+        .collect();
+    // Building the per-unit records (every node's score and every leaf's evidence) is most of
+    // the work for large unit lists; it is independent per unit, so it runs in parallel.
+    // Rayon's indexed collect keeps the order, so the output does not depend on threads.
+    let mut results: Vec<UnitResult> = eval_units
+        .par_iter()
         .enumerate()
         .map(|(u, unit)| UnitResult {
             code: unit.code.clone(),
@@ -515,7 +526,7 @@ pub fn evaluate(
             sublevel: None,
             scores: (0..tree.len())
                 .map(|s| NodeScore {
-                    id: fw.node(tree[s]).id.clone(),
+                    id: slot_ids[s].clone(),
                     value: values[s][u],
                     points: node_points(s, values[s][u]),
                 })
@@ -526,7 +537,7 @@ pub fn evaluate(
                 .map(|(ls, &i)| {
                     let c = cell[ls][u];
                     LeafInput {
-                        id: fw.node(i).id.clone(),
+                        id: slot_ids[node_slot[i]].clone(),
                         observed: c.map(|(o, _)| o.value.clone()),
                         read: c.map(|(_, x)| x),
                         imputed: imputed_flags[ls][u],

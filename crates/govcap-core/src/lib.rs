@@ -6,6 +6,7 @@
 //! inputs always give the same outputs, which is what makes a recorded run reproducible.
 
 pub mod analyse;
+pub mod audit;
 pub mod classify;
 pub mod engine;
 pub mod evaluate;

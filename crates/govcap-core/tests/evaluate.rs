@@ -164,14 +164,14 @@ fn points_add_up_by_hand() {
     assert_eq!(prov_ranks, vec![Some(1), Some(2), Some(2), Some(1)]);
     // Node scores: u2's B = 2 + 2 = 4 points, rate 0.5.
     let u2 = &e.units[1];
-    let b = u2.scores.iter().find(|s| s.id == "B").unwrap();
+    let b = u2.scores.iter().find(|s| &*s.id == "B").unwrap();
     assert_eq!(b.points, Some(4.0));
     assert_eq!(b.value, Some(0.5));
     // u4's missing B1 was filled with zero and says so, with no source.
     let u4 = &e.units[3];
-    let b1 = u4.leaves.iter().find(|l| l.id == "B1").unwrap();
+    let b1 = u4.leaves.iter().find(|l| &*l.id == "B1").unwrap();
     assert!(b1.imputed && b1.observed.is_none() && b1.source.is_none());
-    let a2 = u4.leaves.iter().find(|l| l.id == "A2").unwrap();
+    let a2 = u4.leaves.iter().find(|l| &*l.id == "A2").unwrap();
     assert_eq!(a2.read, Some(0.5));
     assert_eq!(a2.origin.as_deref(), Some("obs.csv:15"));
     // Tiers by threshold 9: u1, u4 in A; u2, u3 in B.
@@ -179,7 +179,11 @@ fn points_add_up_by_hand() {
     assert_eq!(tiers, vec![Some("A"), Some("B"), Some("B"), Some("A")]);
     // Fix first for u2: gaps to the A mean of (u1, u4): A2 (8+4)/2 − 4 = 2, A1 4 − 0 = 4,
     // B1 (4+0)/2 − 2 = 0 (no gap), B2 (4+2)/2 − 2 = 1.
-    let gaps: Vec<(String, f64)> = u2.fix_first.iter().map(|g| (g.id.clone(), g.gap)).collect();
+    let gaps: Vec<(String, f64)> = u2
+        .fix_first
+        .iter()
+        .map(|g| (g.id.to_string(), g.gap))
+        .collect();
     assert_eq!(
         gaps,
         vec![("A1".into(), 4.0), ("A2".into(), 2.0), ("B2".into(), 1.0)]

@@ -280,7 +280,25 @@ struct Sheet<'a> {
     bold: Format,
 }
 
-impl Sheet<'_> {
+impl<'a> Sheet<'a> {
+    /// A new named worksheet; its first line is `note` when given (the synthetic-data note).
+    fn new(
+        wb: &'a mut Workbook,
+        name: impl Into<String>,
+        note: Option<&str>,
+    ) -> Result<Self, XlsxError> {
+        let ws = wb.add_worksheet().set_name(name)?;
+        let mut sh = Sheet {
+            ws,
+            row: 0,
+            bold: Format::new().set_bold(),
+        };
+        if let Some(note) = note {
+            sh.line(&[s(note)])?;
+        }
+        Ok(sh)
+    }
+
     fn header(&mut self, cols: &[&str]) -> Result<(), XlsxError> {
         for (c, h) in cols.iter().enumerate() {
             self.ws
@@ -332,11 +350,13 @@ pub fn results_xlsx(e: &Evaluation, cx: &WorkbookContext) -> Result<Vec<u8>, Exp
     let l = cx.lang;
     let a = cx.analyses;
     let mut wb = Workbook::new();
-    let bold = Format::new().set_bold();
     let synthetic_note = l.pick(
         "注意：本结果基于合成（模拟）数据，仅供演示，不代表任何地方政府的真实水平。",
         "Note: these results come from SYNTHETIC data, for demonstration only; they do not describe any real government.",
     );
+    // Every sheet of a synthetic result opens with the note, so no sheet can be shown alone
+    // without it.
+    let note = e.synthetic.then_some(synthetic_note);
     let name_of = |u: &UnitResult| {
         if l == Lang::Zh {
             u.name.clone()
@@ -347,15 +367,7 @@ pub fn results_xlsx(e: &Evaluation, cx: &WorkbookContext) -> Result<Vec<u8>, Exp
 
     // Ranking.
     {
-        let ws = wb.add_worksheet().set_name(l.pick("排名", "Ranking"))?;
-        let mut sh = Sheet {
-            ws,
-            row: 0,
-            bold: bold.clone(),
-        };
-        if e.synthetic {
-            sh.line(&[s(synthetic_note)])?;
-        }
+        let mut sh = Sheet::new(&mut wb, l.pick("排名", "Ranking"), note)?;
         let firsts = slots_at(e, 1);
         let mut cols: Vec<String> = [
             l.pick("单位代码", "Code"),
@@ -408,15 +420,7 @@ pub fn results_xlsx(e: &Evaluation, cx: &WorkbookContext) -> Result<Vec<u8>, Exp
             .get(depth - 1)
             .map(|(zh, en)| l.pick(zh, en).to_string())
             .unwrap_or_else(|| format!("{} {depth}", l.pick("第几级", "Level")));
-        let ws = wb.add_worksheet().set_name(title)?;
-        let mut sh = Sheet {
-            ws,
-            row: 0,
-            bold: bold.clone(),
-        };
-        if e.synthetic {
-            sh.line(&[s(synthetic_note)])?;
-        }
+        let mut sh = Sheet::new(&mut wb, title, note)?;
         let slots = slots_at(e, depth);
         let mut cols: Vec<String> = vec![
             l.pick("单位代码", "Code").into(),
@@ -440,15 +444,7 @@ pub fn results_xlsx(e: &Evaluation, cx: &WorkbookContext) -> Result<Vec<u8>, Exp
     }
     // Tiers.
     {
-        let ws = wb.add_worksheet().set_name(l.pick("发展类型", "Tiers"))?;
-        let mut sh = Sheet {
-            ws,
-            row: 0,
-            bold: bold.clone(),
-        };
-        if e.synthetic {
-            sh.line(&[s(synthetic_note)])?;
-        }
+        let mut sh = Sheet::new(&mut wb, l.pick("发展类型", "Tiers"), note)?;
         sh.header(&[
             l.pick("类型", "Tier"),
             l.pick("名称", "Name"),
@@ -487,15 +483,7 @@ pub fn results_xlsx(e: &Evaluation, cx: &WorkbookContext) -> Result<Vec<u8>, Exp
     }
     // Regional disparity.
     {
-        let ws = wb.add_worksheet().set_name(l.pick("区域差异", "Regions"))?;
-        let mut sh = Sheet {
-            ws,
-            row: 0,
-            bold: bold.clone(),
-        };
-        if e.synthetic {
-            sh.line(&[s(synthetic_note)])?;
-        }
+        let mut sh = Sheet::new(&mut wb, l.pick("区域差异", "Regions"), note)?;
         sh.header(&[
             l.pick("区域", "Region"),
             l.pick("单位数", "Units"),
@@ -562,17 +550,7 @@ pub fn results_xlsx(e: &Evaluation, cx: &WorkbookContext) -> Result<Vec<u8>, Exp
     }
     // Provincial disparity.
     {
-        let ws = wb
-            .add_worksheet()
-            .set_name(l.pick("省域差异", "Provinces"))?;
-        let mut sh = Sheet {
-            ws,
-            row: 0,
-            bold: bold.clone(),
-        };
-        if e.synthetic {
-            sh.line(&[s(synthetic_note)])?;
-        }
+        let mut sh = Sheet::new(&mut wb, l.pick("省域差异", "Provinces"), note)?;
         sh.line(&[
             s(l.pick("省均值标准差", "SD of province means")),
             n(a.provinces.sd_of_means),
@@ -607,17 +585,7 @@ pub fn results_xlsx(e: &Evaluation, cx: &WorkbookContext) -> Result<Vec<u8>, Exp
     }
     // Channel coverage and capability rates.
     {
-        let ws = wb
-            .add_worksheet()
-            .set_name(l.pick("渠道覆盖", "Channels"))?;
-        let mut sh = Sheet {
-            ws,
-            row: 0,
-            bold: bold.clone(),
-        };
-        if e.synthetic {
-            sh.line(&[s(synthetic_note)])?;
-        }
+        let mut sh = Sheet::new(&mut wb, l.pick("渠道覆盖", "Channels"), note)?;
         sh.header(&[
             l.pick("渠道", "Channel"),
             l.pick("指标", "Indicator"),
@@ -654,15 +622,7 @@ pub fn results_xlsx(e: &Evaluation, cx: &WorkbookContext) -> Result<Vec<u8>, Exp
     }
     // Method notes.
     {
-        let ws = wb.add_worksheet().set_name(l.pick("方法说明", "Method"))?;
-        let mut sh = Sheet {
-            ws,
-            row: 0,
-            bold: bold.clone(),
-        };
-        if e.synthetic {
-            sh.line(&[s(synthetic_note)])?;
-        }
+        let mut sh = Sheet::new(&mut wb, l.pick("方法说明", "Method"), note)?;
         let params = serde_json::to_string(&e.params)?;
         let rows: Vec<(&str, String)> = vec![
             (l.pick("评价年份", "Year"), e.year.to_string()),

@@ -389,7 +389,7 @@ pub fn analyse(current: &Evaluation, previous: Option<&Evaluation>) -> Analyses 
     // Channel coverage: leaves tagged with a channel.
     let channel_share = |e: &Evaluation, id: &str| -> Option<f64> {
         let scored: Vec<&UnitResult> = e.units.iter().filter(|u| u.total.is_some()).collect();
-        let li = scored.first()?.leaves.iter().position(|l| l.id == id)?;
+        let li = scored.first()?.leaves.iter().position(|l| &*l.id == id)?;
         let with = scored
             .iter()
             .filter(|u| !u.leaves[li].imputed && u.leaves[li].read.is_some_and(|x| x > 0.0))

@@ -3,4 +3,5 @@
 pub mod compare;
 pub mod disparity;
 pub mod figures;
+pub mod profile;
 pub mod stats;
