@@ -1,34 +1,11 @@
 //! `govcap audit` end to end on the demo: outputs, the run-directory form, determinism, and
 //! plain-words errors with exit code 2.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
+
+use common::{govcap, text, tmp};
 
 use govcap_core::audit::{Audit, FactorKind};
-
-fn govcap(args: &[&str], dir: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_govcap"))
-        .args(args)
-        .current_dir(dir)
-        .env_remove("GOVCAP_DB")
-        .output()
-        .expect("run govcap")
-}
-
-fn tmp(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("govcap-audit-cli-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
 
 #[test]
 fn audit_of_the_demo_run() {

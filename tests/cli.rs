@@ -1,36 +1,9 @@
 //! End-to-end tests of the `govcap` binary: the README's main command, exit codes, recorded
 //! runs (SQLite and PostgreSQL) and byte-identical re-runs.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
 
-fn govcap(args: &[&str], dir: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_govcap"))
-        .args(args)
-        .current_dir(dir)
-        .env_remove("GOVCAP_DB")
-        .output()
-        .expect("run govcap")
-}
-
-fn tmp(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("govcap-cli-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
-
-fn json(path: &Path) -> serde_json::Value {
-    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
-}
+use common::{govcap, json, text, tmp};
 
 #[test]
 fn demo_writes_every_output_and_labels_it_synthetic() {
