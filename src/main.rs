@@ -8,6 +8,7 @@ mod demo;
 mod evaluation;
 mod framework_cmd;
 mod import_cmd;
+mod monitor_cmd;
 mod report_cmd;
 mod runs;
 mod summary;
@@ -68,6 +69,12 @@ enum Command {
     Report(report_cmd::ReportArgs),
     /// Rank uncertainty and sensitivity analysis (Monte Carlo over modelling choices).
     Audit(audit_cmd::AuditArgs),
+    /// Monitor government portals: crawl politely, archive evidence (WARC), run named checks.
+    #[command(subcommand)]
+    Monitor(monitor_cmd::MonitorCommand),
+    /// Look up archived evidence (WARC records) by id.
+    #[command(subcommand)]
+    Evidence(monitor_cmd::EvidenceCommand),
 }
 
 /// Language of headers and console text.
@@ -205,6 +212,8 @@ fn main() -> ExitCode {
         Command::Synth(a) => synth_cmd::run(a),
         Command::Report(a) => report_cmd::run(a),
         Command::Audit(a) => audit_cmd::run(a),
+        Command::Monitor(c) => monitor_cmd::run(c),
+        Command::Evidence(c) => monitor_cmd::evidence(c),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

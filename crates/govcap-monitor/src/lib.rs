@@ -1,4 +1,16 @@
 //! govcap's monitor: automated evidence collection from government portals.
+//!
+//! [`fetch`] is the bounded HTTP client, [`charset`] decodes pages like a browser,
+//! [`robots`] holds robots.txt rules, [`warc`] archives every exchange, [`crawl`] visits one
+//! site, and [`run`] drives `govcap monitor run` over many sites into `findings.jsonl`.
 
+pub mod charset;
 pub mod checks;
+pub mod clock;
+pub mod crawl;
+pub mod fetch;
 pub mod model;
+pub mod observations;
+pub mod robots;
+pub mod run;
+pub mod warc;

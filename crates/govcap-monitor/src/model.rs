@@ -17,7 +17,9 @@ pub enum FetchState {
     Timeout,
     Tls,
     CertInvalid,
+    #[serde(rename = "http_4xx")]
     Http4xx,
+    #[serde(rename = "http_5xx")]
     Http5xx,
     Empty,
     TooManyRedirects,
