@@ -26,6 +26,18 @@ pub struct DemoArgs {
     pub seed: u64,
     #[command(flatten)]
     pub tiers: TierArgs,
+    /// Skip the statistical audit of the last year's run (rank intervals and sensitivity, in
+    /// OUT/2021/audit/ and the report's uncertainty chapter; on by default, it takes well under
+    /// a second).
+    #[arg(long)]
+    pub no_audit: bool,
+    /// Model runs of the audit.
+    #[arg(long, default_value_t = 2000, conflicts_with = "no_audit")]
+    pub audit_draws: usize,
+    /// Factor file of the audit (TOML, see `govcap audit`); default: the documented default
+    /// factors.
+    #[arg(long, conflicts_with = "no_audit")]
+    pub audit_factors: Option<PathBuf>,
 }
 
 pub const YEARS: [i32; 2] = [2020, 2021];
@@ -72,7 +84,29 @@ pub fn run(a: DemoArgs) -> anyhow::Result<()> {
     }
     // The blue-book report of the last year, compared with its recorded previous run.
     let (_, last_run) = previous.as_ref().expect("the demo records every year");
-    let report = crate::report_cmd::load_stored(store.as_mut(), *last_run, &db)?;
+    // The statistical audit of the last year's run, shown in the report's uncertainty chapter.
+    let audit = if a.no_audit {
+        None
+    } else {
+        let dir = a.out.join(YEARS[1].to_string()).join("audit");
+        let start = std::time::Instant::now();
+        let settings = govcap_core::audit::Settings {
+            draws: a.audit_draws,
+            ..Default::default()
+        };
+        let audit = crate::audit_cmd::audit_recorded(
+            *last_run,
+            &db,
+            a.audit_factors.as_deref(),
+            &settings,
+            &dir,
+        )?;
+        println!();
+        crate::audit_cmd::print_summary(&audit, *last_run, &dir, start.elapsed().as_secs_f64());
+        Some(audit)
+    };
+    let mut report = crate::report_cmd::load_stored(store.as_mut(), *last_run, &db)?;
+    report.audit = audit;
     let report_previous = match report.previous_run {
         Some(id) => Some((
             crate::report_cmd::load_stored(store.as_mut(), id, &db)?.evaluation,

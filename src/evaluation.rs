@@ -57,6 +57,17 @@ pub struct EvaluateArgs {
     pub rate_threshold: f64,
     #[command(flatten)]
     pub tiers: TierArgs,
+    /// Also audit the recorded run (rank uncertainty and sensitivity, as `govcap audit`) and
+    /// write the audit into OUT/audit/, where `govcap report OUT` finds it.
+    #[arg(long, conflicts_with = "no_record")]
+    pub audit: bool,
+    /// Model runs of the audit.
+    #[arg(long, default_value_t = 2000, requires = "audit")]
+    pub audit_draws: usize,
+    /// Factor file of the audit (TOML, see `govcap audit`); default: the documented default
+    /// factors.
+    #[arg(long, requires = "audit")]
+    pub audit_factors: Option<PathBuf>,
 }
 
 /// One input file as recorded: role, display name, bytes, and the path it was read from.
@@ -329,6 +340,33 @@ pub fn run(a: EvaluateArgs) -> anyhow::Result<()> {
     println!("outputs: {}", a.out.display());
     if let Some(id) = outcome.run_id {
         println!("recorded as run {id} in {}", a.db.db);
+    }
+    if a.audit {
+        let Some(id) = outcome.run_id else {
+            return user_error("--audit needs the run recorded: leave out --no-record");
+        };
+        let dir = a.out.join("audit");
+        let start = std::time::Instant::now();
+        let settings = govcap_core::audit::Settings {
+            draws: a.audit_draws,
+            ..Default::default()
+        };
+        let audit = crate::audit_cmd::audit_recorded(
+            id,
+            &a.db.db,
+            a.audit_factors.as_deref(),
+            &settings,
+            &dir,
+        )
+        .with_context(|| {
+            format!(
+                "run {id} is recorded and its outputs are written, but its audit failed; fix the cause, then run `govcap audit {id} --db {} --out {}`",
+                a.db.db,
+                dir.display()
+            )
+        })?;
+        println!();
+        crate::audit_cmd::print_summary(&audit, id, &dir, start.elapsed().as_secs_f64());
     }
     Ok(())
 }

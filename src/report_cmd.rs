@@ -5,12 +5,17 @@
 //! `--previous` says otherwise), a directory holding `results.json` and `run.json`, or a
 //! `results.json` path. The pages are built by `govcap-report` from the recorded results; this
 //! file only finds the inputs, writes the files and reports what it did.
+//!
+//! When the run has a statistical audit (`govcap audit`, or `--audit` of `evaluate` and `demo`),
+//! the report gains its uncertainty chapter: `--audit FILE` names the `audit.json`, and a
+//! directory RUN's own `RUN/audit/audit.json` is used when present and of the same results.
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use clap::Args;
+use govcap_core::audit::{Audit, AUDIT_SCHEMA};
 use govcap_core::evaluate::Evaluation;
 use govcap_report::{Lang, Manifest, Options, ReportError};
 use govcap_store::{Store, StoredRun};
@@ -34,6 +39,10 @@ pub struct ReportArgs {
     /// Chromium.
     #[arg(long)]
     pub pdf: bool,
+    /// The run's audit.json (from `govcap audit`), shown as the uncertainty chapter. Default:
+    /// RUN/audit/audit.json when RUN is a directory (or a results.json beside an audit/).
+    #[arg(long)]
+    pub audit: Option<PathBuf>,
     /// Output directory.
     #[arg(long)]
     pub out: PathBuf,
@@ -55,6 +64,8 @@ pub struct Loaded {
     pub evaluation: Evaluation,
     pub manifest: Manifest,
     pub previous_run: Option<i64>,
+    /// The run's statistical audit, when one is shown.
+    pub audit: Option<Audit>,
 }
 
 fn parse_results(text: &str, what: &str) -> anyhow::Result<Evaluation> {
@@ -86,6 +97,7 @@ pub fn load_stored(store: &mut dyn Store, id: i64, db: &str) -> anyhow::Result<L
         },
         previous_run: r.previous_run,
         evaluation,
+        audit: None,
     })
 }
 
@@ -143,7 +155,65 @@ fn load_files(spec: &str) -> anyhow::Result<Loaded> {
         evaluation,
         manifest,
         previous_run: None,
+        audit: None,
     })
+}
+
+/// Reads an `audit.json` written by `govcap audit`.
+pub fn read_audit(path: &Path) -> anyhow::Result<Audit> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| crate::UserError(format!("cannot read {}: {e}", path.display())))?;
+    let audit: Audit = serde_json::from_str(&text).map_err(|e| {
+        crate::UserError(format!(
+            "{} is not a govcap audit.json: {e}",
+            path.display()
+        ))
+    })?;
+    if audit.schema != AUDIT_SCHEMA {
+        return user_error(format!(
+            "{} has schema {}, but this govcap reads {AUDIT_SCHEMA}; run `govcap audit` again",
+            path.display(),
+            audit.schema
+        ));
+    }
+    Ok(audit)
+}
+
+/// The audit that belongs next to a run given as a directory or a results.json path.
+fn audit_beside(spec: &str) -> Option<PathBuf> {
+    let p = Path::new(spec);
+    let dir = if p.is_dir() {
+        p.to_path_buf()
+    } else if p.is_file() {
+        p.parent()?.to_path_buf()
+    } else {
+        return None;
+    };
+    Some(dir.join("audit").join("audit.json")).filter(|a| a.is_file())
+}
+
+/// Attaches the audit at `path` to `run`. An audit named with `--audit` must be of these
+/// results; one merely found beside the run is left out, with a warning, when it is not.
+fn attach_audit(run: &mut Loaded, path: &Path, explicit: bool) -> anyhow::Result<()> {
+    let checked = read_audit(path).and_then(|a| {
+        govcap_report::audit_matches(&run.evaluation, &a)
+            .map(|()| a)
+            .map_err(|why| {
+                crate::UserError(format!(
+                    "{} does not belong to these results: {why}; audit the run again (`govcap audit RUN --out DIR`)",
+                    path.display()
+                ))
+                .into()
+            })
+    });
+    match checked {
+        Ok(a) => run.audit = Some(a),
+        Err(e) if !explicit => {
+            eprintln!("warning: {e:#}; the report leaves the uncertainty chapter out");
+        }
+        Err(e) => return Err(e),
+    }
+    Ok(())
 }
 
 fn load(spec: &str, db: &str) -> anyhow::Result<Loaded> {
@@ -172,16 +242,22 @@ pub fn write(
         &current.evaluation,
         previous.as_ref().map(|p| p.0),
         &manifest,
+        current.audit.as_ref(),
         Options { lang, book: pdf },
     )?;
     govcap_report::write_report(&report, out)?;
     let index = out.join("index.html");
     println!(
-        "report: {} ({} files, {:.1} MB, {} ms){}",
+        "report: {} ({} files, {:.1} MB, {} ms){}{}",
         index.display(),
         report.files.len(),
         report.size() as f64 / 1e6,
         start.elapsed().as_millis(),
+        if current.audit.is_some() {
+            ", with the uncertainty chapter (uncertainty.html)"
+        } else {
+            ""
+        },
         if current.evaluation.synthetic {
             " — SYNTHETIC data, labelled on every page"
         } else {
@@ -216,7 +292,12 @@ pub fn write(
 }
 
 pub fn run(a: ReportArgs) -> anyhow::Result<()> {
-    let current = load(&a.run, &a.db.db).with_context(|| format!("run {}", a.run))?;
+    let mut current = load(&a.run, &a.db.db).with_context(|| format!("run {}", a.run))?;
+    match (&a.audit, audit_beside(&a.run)) {
+        (Some(p), _) => attach_audit(&mut current, p, true)?,
+        (None, Some(p)) => attach_audit(&mut current, &p, false)?,
+        (None, None) => {}
+    }
     let previous: Option<(Evaluation, String)> = match (&a.previous, current.previous_run) {
         (Some(spec), _) => {
             let p = load(spec, &a.db.db).with_context(|| format!("previous run {spec}"))?;

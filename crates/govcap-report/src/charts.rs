@@ -33,17 +33,17 @@ pub fn tier_fill(code: &str) -> &'static str {
     }
 }
 
-const W: f64 = 520.0;
+pub(crate) const W: f64 = 520.0;
 /// Width of the charts that span the page (the sorted-score curve, the histograms).
-const W_WIDE: f64 = 720.0;
-const FS: f64 = 13.0;
-const SMALL: f64 = 11.0;
-const AXIS: &str = "#8a949e";
-const GRID: &str = "#e3e7eb";
-const TEXT: &str = "#1d2733";
+pub(crate) const W_WIDE: f64 = 720.0;
+pub(crate) const FS: f64 = 13.0;
+pub(crate) const SMALL: f64 = 11.0;
+pub(crate) const AXIS: &str = "#8a949e";
+pub(crate) const GRID: &str = "#e3e7eb";
+pub(crate) const TEXT: &str = "#1d2733";
 
 /// Short number for SVG coordinates.
-fn f(x: f64) -> String {
+pub(crate) fn f(x: f64) -> String {
     let r = (x * 10.0).round() / 10.0;
     if r == r.trunc() {
         format!("{}", r as i64)
@@ -60,7 +60,7 @@ pub fn text_width(s: &str, size: f64) -> f64 {
         * size
 }
 
-fn open(w: f64, h: f64, title: &str) -> String {
+pub(crate) fn open(w: f64, h: f64, title: &str) -> String {
     format!(
         "<svg class=\"chart-svg\" viewBox=\"0 0 {} {}\" role=\"img\" aria-label=\"{t}\" font-size=\"{FS}\" fill=\"{TEXT}\"><title>{t}</title>",
         f(w),
@@ -69,7 +69,7 @@ fn open(w: f64, h: f64, title: &str) -> String {
     )
 }
 
-fn text(out: &mut String, x: f64, y: f64, anchor: &str, size: f64, fill: &str, s: &str) {
+pub(crate) fn text(out: &mut String, x: f64, y: f64, anchor: &str, size: f64, fill: &str, s: &str) {
     let _ = write!(
         out,
         "<text x=\"{}\" y=\"{}\" text-anchor=\"{anchor}\" font-size=\"{}\" fill=\"{fill}\">{}</text>",
@@ -80,7 +80,15 @@ fn text(out: &mut String, x: f64, y: f64, anchor: &str, size: f64, fill: &str, s
     );
 }
 
-fn line(out: &mut String, x1: f64, y1: f64, x2: f64, y2: f64, stroke: &str, extra: &str) {
+pub(crate) fn line(
+    out: &mut String,
+    x1: f64,
+    y1: f64,
+    x2: f64,
+    y2: f64,
+    stroke: &str,
+    extra: &str,
+) {
     let _ = write!(
         out,
         "<line x1=\"{}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"{stroke}\"{extra}/>",
@@ -91,7 +99,7 @@ fn line(out: &mut String, x1: f64, y1: f64, x2: f64, y2: f64, stroke: &str, extr
     );
 }
 
-fn rect(out: &mut String, x: f64, y: f64, w: f64, h: f64, fill: &str, tip: &str) {
+pub(crate) fn rect(out: &mut String, x: f64, y: f64, w: f64, h: f64, fill: &str, tip: &str) {
     let _ = write!(
         out,
         "<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"{fill}\">",
@@ -158,7 +166,7 @@ fn tick_label(v: f64, step: f64, percent: bool) -> String {
 }
 
 /// A legend row at the top: coloured swatches with labels, left to right.
-fn legend(out: &mut String, x0: f64, y: f64, items: &[(&str, &str, bool)]) {
+pub(crate) fn legend(out: &mut String, x0: f64, y: f64, items: &[(&str, &str, bool)]) {
     let mut x = x0;
     for (label, colour, dashed) in items {
         if *dashed {
@@ -230,7 +238,7 @@ pub fn bars(title: &str, y_label: &str, items: &[Bar]) -> String {
 
 /// A y axis with grid lines from `lo` to `hi` every `step`.
 #[allow(clippy::too_many_arguments)]
-fn axis_y(
+pub(crate) fn axis_y(
     out: &mut String,
     x0: f64,
     x1: f64,
@@ -259,7 +267,7 @@ fn axis_y(
 
 /// An x axis with grid lines from `lo` to `hi` every `step`, labels below `y_axis`.
 #[allow(clippy::too_many_arguments)]
-fn axis_x(
+pub(crate) fn axis_x(
     out: &mut String,
     y0: f64,
     y1: f64,
@@ -286,7 +294,7 @@ fn axis_x(
     }
 }
 
-fn y_title(out: &mut String, x: f64, y: f64, s: &str) {
+pub(crate) fn y_title(out: &mut String, x: f64, y: f64, s: &str) {
     let _ = write!(
         out,
         "<text transform=\"translate({},{}) rotate(-90)\" text-anchor=\"middle\" font-size=\"{SMALL}\" fill=\"{AXIS}\">{}</text>",

@@ -60,6 +60,15 @@ impl Links {
         }
     }
 
+    /// The uncertainty chapter (present only when the run has an audit). Its book anchor does
+    /// not start with `u`, which the unit anchors (`u<code>`) own.
+    pub fn uncertainty(self) -> String {
+        match self {
+            Links::Book => "#rank-uncertainty".into(),
+            _ => format!("{}uncertainty.html", self.root()),
+        }
+    }
+
     pub fn unit(self, code: &str) -> String {
         match self {
             Links::Book => format!("#u{}", esc(code)),
@@ -73,7 +82,7 @@ pub struct Shell<'a> {
     pub lang_attr: &'a str,
     pub title: &'a str,
     pub report_title: &'a str,
-    pub nav: [(&'a str, String); 3],
+    pub nav: Vec<(&'a str, String)>,
     /// Which of `nav` is this page (highlighted), if any.
     pub current: Option<usize>,
     /// The banner text when the data are synthetic.
@@ -262,6 +271,11 @@ mod tests {
         assert_eq!(Links::Site { depth: 1 }.index(), "../index.html");
         assert_eq!(Links::Book.unit("510100"), "#u510100");
         assert_eq!(Links::Book.method(), "#method");
+        assert_eq!(
+            Links::Site { depth: 1 }.uncertainty(),
+            "../uncertainty.html"
+        );
+        assert_eq!(Links::Book.uncertainty(), "#rank-uncertainty");
     }
 
     #[test]
@@ -270,7 +284,7 @@ mod tests {
             lang_attr: "zh-CN",
             title: "T <1>",
             report_title: "R",
-            nav: [
+            nav: vec![
                 ("a", "index.html".into()),
                 ("b", "ranking.html".into()),
                 ("c", "method.html".into()),

@@ -169,6 +169,9 @@ pub fn body(c: &Ctx, links: Links) -> String {
         let _ = write!(out, "<li>{}</li>", esc(&s));
     }
     out.push_str("</ul>");
+    if let Some(p) = crate::uncertainty::summary_note(c, links) {
+        out.push_str(&p);
+    }
 
     tiers_section(c, &mut out);
     map_section(c, &mut out);

@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 
 use govcap_core::analyse::figures::{analyse, Analyses};
 use govcap_core::analyse::profile::{profiles, Profiles};
+use govcap_core::audit::{Audit, UnitAudit};
 use govcap_core::evaluate::{Evaluation, UnitResult};
 
 pub mod charts;
@@ -25,6 +26,7 @@ pub mod map;
 mod method;
 pub mod pdf;
 mod ranking;
+mod uncertainty;
 mod unit;
 
 pub use i18n::Lang;
@@ -97,6 +99,8 @@ pub enum ReportError {
     NoChromium,
     #[error("Chromium could not print {page}: {detail}")]
     Print { page: String, detail: String },
+    #[error("the audit does not belong to these results: {0}; audit this run again (`govcap audit RUN --out DIR`) or leave the audit out")]
+    AuditMismatch(String),
 }
 
 /// Everything the pages read, computed once.
@@ -107,13 +111,32 @@ pub(crate) struct Ctx<'a> {
     pub p: Profiles,
     pub m: &'a Manifest,
     pub l: Lang,
+    /// The run's statistical audit, when one was given (checked by [`audit_matches`]).
+    pub audit: Option<&'a Audit>,
     unit_pos: HashMap<&'a str, usize>,
     node_pos: HashMap<&'a str, usize>,
+    audit_pos: HashMap<&'a str, usize>,
 }
 
 impl<'a> Ctx<'a> {
-    fn new(e: &'a Evaluation, prev: Option<&'a Evaluation>, m: &'a Manifest, l: Lang) -> Self {
+    fn new(
+        e: &'a Evaluation,
+        prev: Option<&'a Evaluation>,
+        m: &'a Manifest,
+        audit: Option<&'a Audit>,
+        l: Lang,
+    ) -> Self {
         Ctx {
+            audit,
+            audit_pos: audit
+                .map(|a| {
+                    a.units
+                        .iter()
+                        .enumerate()
+                        .map(|(i, u)| (u.code.as_str(), i))
+                        .collect()
+                })
+                .unwrap_or_default(),
             a: analyse(e, prev),
             p: profiles(e, prev),
             e,
@@ -141,6 +164,12 @@ impl<'a> Ctx<'a> {
 
     pub fn unit_index(&self, code: &str) -> Option<usize> {
         self.unit_pos.get(code).copied()
+    }
+
+    /// The audit's record of a unit, when the run has an audit.
+    pub fn unit_audit(&self, code: &str) -> Option<&'a UnitAudit> {
+        let a = self.audit?;
+        self.audit_pos.get(code).map(|&i| &a.units[i])
     }
 
     pub fn node_index(&self, id: &str) -> Option<usize> {
@@ -211,12 +240,17 @@ impl<'a> Ctx<'a> {
         html::page(&shell, body, script)
     }
 
-    pub fn nav(&self, links: html::Links) -> [(&'static str, String); 3] {
-        [
+    /// The navigation; the uncertainty chapter comes last, and only when there is an audit.
+    pub fn nav(&self, links: html::Links) -> Vec<(&'static str, String)> {
+        let mut nav = vec![
             (self.l.t("概览", "Summary"), links.index()),
             (self.l.t("排名", "Ranking"), links.ranking()),
             (self.l.t("方法与数据", "Method & data"), links.method()),
-        ]
+        ];
+        if self.audit.is_some() {
+            nav.push((self.l.t("不确定性", "Uncertainty"), links.uncertainty()));
+        }
+        nav
     }
 
     /// The synthetic-data banner text, when any input is synthetic.
@@ -249,17 +283,68 @@ impl<'a> Ctx<'a> {
     }
 }
 
-/// Builds every page of the report. Pure: no file is touched.
+/// Checks that `audit` is an audit of exactly these results: same year, same units, and every
+/// unit's nominal rank, tier and sub-level equal to the published ones (the audit's nominal draw
+/// reproduces the evaluation bit for bit, so any difference means the audit belongs to other
+/// results, such as a stale `audit/` directory next to a re-evaluated run).
+pub fn audit_matches(e: &Evaluation, audit: &Audit) -> Result<(), String> {
+    if audit.year != e.year {
+        return Err(format!(
+            "the audit is of {}, the results of {}",
+            audit.year, e.year
+        ));
+    }
+    if audit.units.len() != e.units.len() {
+        return Err(format!(
+            "the audit has {} units, the results {}",
+            audit.units.len(),
+            e.units.len()
+        ));
+    }
+    for (a, u) in audit.units.iter().zip(&e.units) {
+        if a.code != u.code {
+            return Err(format!(
+                "the audit lists unit {} where the results list {}",
+                a.code, u.code
+            ));
+        }
+        if a.nominal_rank != u.rank || a.nominal_tier != u.tier || a.nominal_sublevel != u.sublevel
+        {
+            let show = |r: Option<usize>, t: &Option<String>| {
+                format!(
+                    "rank {} tier {}",
+                    r.map_or("–".into(), |r| r.to_string()),
+                    t.as_deref().unwrap_or("–")
+                )
+            };
+            return Err(format!(
+                "unit {} has {} in the audit but {} in the results",
+                u.code,
+                show(a.nominal_rank, &a.nominal_tier),
+                show(u.rank, &u.tier)
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Builds every page of the report. Pure: no file is touched. With an `audit` (of exactly
+/// these results, see [`audit_matches`]) the report gains the uncertainty chapter and each unit
+/// page its rank interval; without one the pages are as they always were.
 pub fn render(
     current: &Evaluation,
     previous: Option<&Evaluation>,
     manifest: &Manifest,
+    audit: Option<&Audit>,
     opts: Options,
 ) -> Result<Report, ReportError> {
     if current.units.iter().all(|u| u.total.is_none()) {
         return Err(ReportError::Empty);
     }
-    let c = Ctx::new(current, previous, manifest, opts.lang);
+    if let Some(a) = audit {
+        audit_matches(current, a).map_err(ReportError::AuditMismatch)?;
+    }
+    let c = Ctx::new(current, previous, manifest, audit, opts.lang);
     let mut files = Vec::with_capacity(current.units.len() + 5);
     files.push(ReportFile {
         path: "index.html".into(),
@@ -273,6 +358,12 @@ pub fn render(
         path: "method.html".into(),
         contents: method::page(&c),
     });
+    if c.audit.is_some() {
+        files.push(ReportFile {
+            path: "uncertainty.html".into(),
+            contents: uncertainty::page(&c),
+        });
+    }
     for u in current.units.iter().filter(|u| u.total.is_some()) {
         files.push(ReportFile {
             path: format!("units/{}.html", file_safe(&u.code)),
@@ -310,6 +401,11 @@ fn book(c: &Ctx) -> String {
     body.push_str("</section><section id=\"ranking\" class=\"book-page\">");
     body.push_str(&ranking::body(c, links));
     body.push_str("</section>");
+    if c.audit.is_some() {
+        body.push_str("<section id=\"rank-uncertainty\" class=\"book-page\">");
+        body.push_str(&uncertainty::body(c, links));
+        body.push_str("</section>");
+    }
     for u in c.e.units.iter().filter(|u| u.total.is_some()) {
         body.push_str(&format!(
             "<section id=\"u{}\" class=\"book-page\">",

@@ -250,7 +250,13 @@ pub fn body(c: &Ctx, u: &UnitResult, links: Links) -> String {
         ))
         .as_str(),
     ));
+    if let Some(k) = crate::uncertainty::unit_kpi(c, u) {
+        out.push_str(&k);
+    }
     out.push_str("</div>");
+    if let Some(p) = crate::uncertainty::unit_note(c, u, links) {
+        out.push_str(&p);
+    }
 
     // Radar and first-level summary.
     let seconds: Vec<usize> = e
