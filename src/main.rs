@@ -1,6 +1,7 @@
 //! `govcap`: the command line. Thin: it parses arguments, calls the core and the adapters,
 //! prints, and maps errors to exit codes (2 = the user's input is wrong, 1 = anything else).
 
+mod alerts_cmd;
 mod audit_cmd;
 mod classify_cmd;
 mod clock;
@@ -75,6 +76,8 @@ enum Command {
     /// Look up archived evidence (WARC records) by id.
     #[command(subcommand)]
     Evidence(monitor_cmd::EvidenceCommand),
+    /// List the early-warning alerts recorded by `monitor run --db`.
+    Alerts(alerts_cmd::AlertsArgs),
 }
 
 /// Language of headers and console text.
@@ -214,6 +217,7 @@ fn main() -> ExitCode {
         Command::Audit(a) => audit_cmd::run(a),
         Command::Monitor(c) => monitor_cmd::run(c),
         Command::Evidence(c) => monitor_cmd::evidence(c),
+        Command::Alerts(a) => alerts_cmd::run(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

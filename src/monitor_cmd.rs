@@ -5,12 +5,16 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use anyhow::Context;
 use clap::{Args, Subcommand};
+use govcap_io::export;
+use govcap_monitor::alerts::{self, Alert, AlertConfig, Severity};
 use govcap_monitor::charset;
 use govcap_monitor::checks::CheckConfig;
-use govcap_monitor::crawl::CrawlConfig;
+use govcap_monitor::crawl::{CrawlConfig, Site};
 use govcap_monitor::fetch::{self, FetchConfig};
-use govcap_monitor::model::FetchState;
+use govcap_monitor::model::{FetchState, Finding};
+use govcap_monitor::observations;
 use govcap_monitor::run::{self, Progress, RunConfig, RunError};
 use govcap_monitor::warc;
 
@@ -68,6 +72,22 @@ pub struct RunArgs {
     /// No progress bar.
     #[arg(long)]
     pub quiet: bool,
+    /// Evaluation year of DIR/observations.csv (default: the year of the as-of date).
+    #[arg(long)]
+    pub year: Option<i32>,
+    /// Alert thresholds as JSON, any subset of {"unreachable_share": 0.05,
+    /// "unreachable_window_days": 7, "stale_home_days": 14, "unanswered_days": 90,
+    /// "cert_expiry_days": 14} (these are the defaults).
+    #[arg(long)]
+    pub alert_rules: Option<PathBuf>,
+    /// POST each alert as JSON to this URL (e.g. a chat bot's webhook).
+    #[arg(long)]
+    pub webhook: Option<String>,
+    /// Also record the run, its findings and its alerts in this store (SQLite file or
+    /// postgres:// URL); the alert rules then also see the week of runs stored before.
+    /// Without it nothing is stored.
+    #[arg(long)]
+    pub db: Option<String>,
     /// Output directory.
     #[arg(long)]
     pub out: PathBuf,
@@ -118,6 +138,17 @@ impl Progress for Plain {
 }
 
 fn monitor_run(a: RunArgs) -> anyhow::Result<()> {
+    let (cfg, sites, progress) = prepare(&a)?;
+    // Fail before a long crawl, not after it: the store opens (and migrates) now.
+    if let Some(db) = &a.db {
+        drop(govcap_store::open(db)?);
+    }
+    alert_config(&a)?;
+    full_run(&a, &cfg, sites, progress).map(|_| ())
+}
+
+/// Flags → run configuration, site list and progress display.
+fn prepare(a: &RunArgs) -> anyhow::Result<(RunConfig, Vec<Site>, Arc<dyn Progress>)> {
     let as_of = a
         .as_of
         .clone()
@@ -129,6 +160,11 @@ fn monitor_run(a: RunArgs) -> anyhow::Result<()> {
         return user_error(
             "--concurrency, --max-pages, --per-host and --timeout must be at least 1",
         );
+    }
+    if let Some(url) = &a.webhook {
+        if !(url.starts_with("http://") || url.starts_with("https://")) {
+            return user_error(format!("--webhook must be an http(s) URL, got {url:?}"));
+        }
     }
     let sites = match &a.sites {
         Some(p) => run::load_sites(p).map_err(|e| UserError(e.to_string()))?,
@@ -170,7 +206,17 @@ fn monitor_run(a: RunArgs) -> anyhow::Result<()> {
         );
         Arc::new(Bar(bar))
     };
-    let summary = match run::run_blocking(&cfg, sites, progress) {
+    Ok((cfg, sites, progress))
+}
+
+/// One full monitor run and what follows it; returns the run's summary.
+fn full_run(
+    a: &RunArgs,
+    cfg: &RunConfig,
+    sites: Vec<Site>,
+    progress: Arc<dyn Progress>,
+) -> anyhow::Result<run::RunSummary> {
+    let summary = match run::run_blocking(cfg, sites, progress) {
         Ok(s) => s,
         Err(RunError::Sites(m)) => return user_error(m),
         Err(e) => return Err(e.into()),
@@ -203,7 +249,196 @@ fn monitor_run(a: RunArgs) -> anyhow::Result<()> {
         cfg.out.join("warc").display(),
         summary.elapsed_ms as f64 / 1000.0
     );
+    after_run(a, cfg, &summary)?;
+    Ok(summary)
+}
+
+/// `--alert-rules`, or the defaults.
+fn alert_config(a: &RunArgs) -> anyhow::Result<AlertConfig> {
+    let Some(p) = &a.alert_rules else {
+        return Ok(AlertConfig::default());
+    };
+    let text = std::fs::read_to_string(p)
+        .map_err(|e| UserError(format!("cannot read {}: {e}", p.display())))?;
+    let cfg: AlertConfig =
+        serde_json::from_str(&text).map_err(|e| UserError(format!("{}: {e}", p.display())))?;
+    if !(0.0..=1.0).contains(&cfg.unreachable_share) || cfg.unreachable_window_days < 1 {
+        return user_error(format!(
+            "{}: unreachable_share must be 0–1 and unreachable_window_days at least 1",
+            p.display()
+        ));
+    }
+    Ok(cfg)
+}
+
+/// How far back stored findings are read for the alert rules (`first_seen` of a streak
+/// reaches back at most this far).
+const HISTORY_DAYS: i64 = 60;
+
+/// What follows a run: observations for `govcap evaluate`, the early-warning rules, the
+/// webhook and the store. The run's start time stamps its findings and is the alerts' `now`.
+fn after_run(a: &RunArgs, cfg: &RunConfig, summary: &run::RunSummary) -> anyhow::Result<()> {
+    let findings_path = cfg.out.join("findings.jsonl");
+    let text = std::fs::read_to_string(&findings_path)
+        .with_context(|| format!("cannot read {}", findings_path.display()))?;
+    let findings = alerts::parse_findings(&text)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", findings_path.display()))?;
+    let year = match a.year {
+        Some(y) => y,
+        None => cfg.as_of[..4].parse().expect("as-of was validated"),
+    };
+    let obs = observations::to_observations(&findings, year, &summary.started_at);
+    let obs_path = cfg.out.join("observations.csv");
+    export::write_atomic(&obs_path, export::observations_csv(&obs).as_bytes())?;
+    println!(
+        "{} observations for {year} in {}",
+        obs.len(),
+        obs_path.display()
+    );
+
+    let now = summary.started_at.as_str();
+    let alert_cfg = alert_config(a)?;
+    let mut store = match &a.db {
+        Some(db) => Some(govcap_store::open(db)?),
+        None => None,
+    };
+    let earlier = match store.as_mut() {
+        Some(s) => {
+            // The availability window, or 60 days for the streak rules' `first_seen`.
+            let since = alerts::epoch_seconds(now)
+                .map(|t| t - alert_cfg.unreachable_window_days.max(HISTORY_DAYS) * 86_400)
+                .map(|t| govcap_monitor::clock::rfc3339_millis(t * 1000))
+                .unwrap_or_default();
+            stored_findings(s.as_mut(), &since)?
+        }
+        None => Vec::new(),
+    };
+    let mut history: Vec<alerts::Stamped> = findings
+        .iter()
+        .map(|f| alerts::Stamped {
+            at: now,
+            finding: f,
+        })
+        .collect();
+    history.extend(
+        earlier
+            .iter()
+            .map(|(at, f)| alerts::Stamped { at, finding: f }),
+    );
+    let raised = alerts::evaluate(&history, now, &alert_cfg);
+    let mut lines = String::new();
+    for al in &raised {
+        lines.push_str(&serde_json::to_string(al)?);
+        lines.push('\n');
+    }
+    let alerts_path = cfg.out.join("alerts.jsonl");
+    export::write_atomic(&alerts_path, lines.as_bytes())?;
+    let critical = raised
+        .iter()
+        .filter(|x| x.severity == Severity::Critical)
+        .count();
+    println!(
+        "{} alerts ({critical} critical) in {}",
+        raised.len(),
+        alerts_path.display()
+    );
+
+    if let Some(s) = store.as_mut() {
+        let id = s.save_monitor_run(&to_stored_run(cfg, summary, &findings, &raised)?)?;
+        println!(
+            "recorded as monitor run {id} in {}",
+            a.db.as_deref().unwrap_or_default()
+        );
+    }
+
+    if let Some(url) = &a.webhook {
+        let results = alerts::webhook::post_all(
+            url,
+            &raised,
+            &cfg.fetch.user_agent,
+            Duration::from_secs(a.timeout),
+        )?;
+        let failed: Vec<String> = results
+            .into_iter()
+            .filter_map(|r| r.err().map(|e| e.to_string()))
+            .collect();
+        for f in &failed {
+            eprintln!("webhook: {f}");
+        }
+        println!(
+            "{} of {} alerts delivered to the webhook",
+            raised.len() - failed.len(),
+            raised.len()
+        );
+        if !failed.is_empty() {
+            anyhow::bail!("{} alerts could not be delivered to {url}", failed.len());
+        }
+    }
     Ok(())
+}
+
+/// Findings of runs recorded since `since`, each with its run's start time.
+fn stored_findings(
+    s: &mut dyn govcap_store::Store,
+    since: &str,
+) -> anyhow::Result<Vec<(String, Finding)>> {
+    let mut out = Vec::new();
+    for row in s.monitor_findings_since(since)? {
+        let f = Finding {
+            code: row.finding.code,
+            url: row.finding.url,
+            check: row.finding.check,
+            value: serde_json::from_str(&row.finding.value_json)?,
+            details: serde_json::from_str(&row.finding.details_json)?,
+            evidence: row.finding.evidence,
+        };
+        out.push((row.started_at, f));
+    }
+    Ok(out)
+}
+
+fn to_stored_run(
+    cfg: &RunConfig,
+    summary: &run::RunSummary,
+    findings: &[Finding],
+    raised: &[Alert],
+) -> anyhow::Result<govcap_store::NewMonitorRun> {
+    Ok(govcap_store::NewMonitorRun {
+        started_at: summary.started_at.clone(),
+        as_of: summary.as_of.clone(),
+        out_dir: cfg.out.display().to_string(),
+        summary_json: serde_json::to_string(summary)?,
+        findings: findings
+            .iter()
+            .map(|f| {
+                Ok(govcap_store::MonitorFinding {
+                    code: f.code.clone(),
+                    check: f.check.clone(),
+                    url: f.url.clone(),
+                    value_json: serde_json::to_string(&f.value)?,
+                    details_json: serde_json::to_string(&f.details)?,
+                    evidence: f.evidence.clone(),
+                })
+            })
+            .collect::<anyhow::Result<_>>()?,
+        alerts: raised.iter().map(alert_to_store).collect(),
+    })
+}
+
+/// The store's copy of an alert (the store knows nothing of the monitor's types).
+pub fn alert_to_store(a: &Alert) -> govcap_store::MonitorAlert {
+    govcap_store::MonitorAlert {
+        code: a.code.clone(),
+        rule: a.rule.as_str().to_string(),
+        severity: a.severity.as_str().to_string(),
+        message_zh: a.message.zh.clone(),
+        message_en: a.message.en.clone(),
+        first_seen: a.first_seen.clone(),
+        last_seen: a.last_seen.clone(),
+        value: a.value,
+        evidence: a.evidence.clone(),
+        findings: a.findings.clone(),
+    }
 }
 
 #[derive(Subcommand)]

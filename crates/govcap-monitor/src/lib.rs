@@ -4,6 +4,7 @@
 //! [`robots`] holds robots.txt rules, [`warc`] archives every exchange, [`crawl`] visits one
 //! site, and [`run`] drives `govcap monitor run` over many sites into `findings.jsonl`.
 
+pub mod alerts;
 pub mod charset;
 pub mod checks;
 pub mod clock;

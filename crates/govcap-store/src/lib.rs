@@ -225,6 +225,118 @@ pub struct StoreStats {
     pub observation_rows: usize,
 }
 
+/// One finding of a monitor run, as the store keeps it. The store does not depend on the
+/// monitor, so the finding's JSON parts travel as text, kept byte for byte.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MonitorFinding {
+    /// Unit (site) code.
+    pub code: String,
+    /// Check name, e.g. `availability`.
+    pub check: String,
+    pub url: String,
+    /// The finding's `value` as JSON text.
+    pub value_json: String,
+    /// The finding's `details` as JSON text.
+    pub details_json: String,
+    /// WARC record ids.
+    pub evidence: Vec<String>,
+}
+
+/// One early-warning alert, as the store keeps it (see `govcap_monitor::alerts::Alert`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct MonitorAlert {
+    pub code: String,
+    /// Rule name, e.g. `unreachable`.
+    pub rule: String,
+    /// `warning` or `critical`.
+    pub severity: String,
+    pub message_zh: String,
+    pub message_en: String,
+    /// RFC 3339 time the condition was first seen.
+    pub first_seen: String,
+    /// RFC 3339 time the rules were evaluated.
+    pub last_seen: String,
+    pub value: f64,
+    /// WARC record ids.
+    pub evidence: Vec<String>,
+    /// `check@time` references to the findings the alert rests on.
+    pub findings: Vec<String>,
+}
+
+/// A monitor run handed over for recording, with its findings and alerts (one transaction).
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewMonitorRun {
+    /// RFC 3339 start time, supplied by the caller; also the time stamp of its findings.
+    pub started_at: String,
+    /// The `--as-of` date (YYYY-MM-DD).
+    pub as_of: String,
+    /// Where the run wrote its files (WARC evidence lives there, not in the store).
+    pub out_dir: String,
+    /// The run's `summary.json`.
+    pub summary_json: String,
+    pub findings: Vec<MonitorFinding>,
+    pub alerts: Vec<MonitorAlert>,
+}
+
+/// A recorded monitor run without its findings, for listings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MonitorRunSummary {
+    pub id: i64,
+    pub started_at: String,
+    pub as_of: String,
+    pub out_dir: String,
+    pub findings: usize,
+    pub alerts: usize,
+}
+
+/// A stored finding with the run it came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredFinding {
+    pub run_id: i64,
+    /// The run's `started_at`.
+    pub started_at: String,
+    pub finding: MonitorFinding,
+}
+
+/// A stored alert with its id and run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredAlert {
+    pub id: i64,
+    pub run_id: i64,
+    pub alert: MonitorAlert,
+}
+
+/// Which alerts [`Store::list_alerts`] returns; `None` fields do not filter.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AlertFilter {
+    /// Only this unit code.
+    pub code: Option<String>,
+    /// Only this rule.
+    pub rule: Option<String>,
+    /// Only alerts whose `last_seen` is at or after this time (RFC 3339 or `YYYY-MM-DD`,
+    /// compared as text, which orders correctly for UTC times written the same way).
+    pub since: Option<String>,
+}
+
+/// Lists (WARC ids, finding references) are kept as newline-separated text: ids never
+/// contain a newline, and this needs no JSON dependency in the store.
+fn join_list(items: &[String]) -> Result<String, StoreError> {
+    if let Some(bad) = items.iter().find(|i| i.contains('\n') || i.is_empty()) {
+        return Err(StoreError::BadMonitorRun(format!(
+            "list item {bad:?} is empty or contains a newline"
+        )));
+    }
+    Ok(items.join("\n"))
+}
+
+fn split_list(text: &str) -> Vec<String> {
+    if text.is_empty() {
+        Vec::new()
+    } else {
+        text.split('\n').map(str::to_string).collect()
+    }
+}
+
 /// What the rest of govcap uses to persist runs and observations, whatever the backend.
 ///
 /// Methods take `&mut self` because both database clients need exclusive access to run a
@@ -244,6 +356,16 @@ pub trait Store: Send {
     fn list_batches(&mut self) -> Result<Vec<BatchSummary>, StoreError>;
     /// Counts of stored things.
     fn stats(&mut self) -> Result<StoreStats, StoreError>;
+    /// Records a monitor run with its findings and alerts in one transaction; returns its id.
+    fn save_monitor_run(&mut self, run: &NewMonitorRun) -> Result<i64, StoreError>;
+    /// All monitor runs, ordered by id.
+    fn list_monitor_runs(&mut self) -> Result<Vec<MonitorRunSummary>, StoreError>;
+    /// Findings of the runs started at or after `since` (compared as text, see
+    /// [`AlertFilter::since`]), ordered by run then recording order: the history the alert
+    /// rules read.
+    fn monitor_findings_since(&mut self, since: &str) -> Result<Vec<StoredFinding>, StoreError>;
+    /// Alerts matching `filter`, ordered by id.
+    fn list_alerts(&mut self, filter: &AlertFilter) -> Result<Vec<StoredAlert>, StoreError>;
 }
 
 /// Everything that can go wrong while storing or reading, in words a user can act on.
@@ -329,6 +451,9 @@ pub enum StoreError {
     /// Stored data that cannot be what this crate wrote.
     #[error("stored data is inconsistent: {0}")]
     Corrupt(String),
+    /// A monitor run that cannot be stored as given (e.g. a list item with a newline).
+    #[error("monitor run refused, nothing was stored: {0}")]
+    BadMonitorRun(String),
 }
 
 /// `postgres::Error` displays only its kind ("db error"); the useful text is in the source.

@@ -9,13 +9,16 @@
 use postgres::{Client, NoTls, Transaction};
 
 use crate::{
-    check_batch, check_run, count, to_i64, BatchSummary, NewBatch, NewRun, ObservationRow,
-    RunInput, RunSummary, Store, StoreError, StoreStats, StoredRun,
+    check_batch, check_run, count, join_list, split_list, to_i64, AlertFilter, BatchSummary,
+    MonitorAlert, MonitorFinding, MonitorRunSummary, NewBatch, NewMonitorRun, NewRun,
+    ObservationRow, RunInput, RunSummary, Store, StoreError, StoreStats, StoredAlert,
+    StoredFinding, StoredRun,
 };
 
 /// Ordered migrations; version N is `MIGRATIONS[N - 1]`. Never edit a released entry, append.
 /// Same tables as the SQLite list, in PostgreSQL's dialect (identity, BIGINT, BYTEA, BOOLEAN).
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE run (
     id                BIGINT  GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     label             TEXT    NOT NULL,
@@ -71,7 +74,46 @@ CREATE TABLE observation_row (
     note         TEXT,
     PRIMARY KEY (batch_id, file_row, indicator)
 );
-"#];
+"#,
+    r#"
+CREATE TABLE monitor_run (
+    id           BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    started_at   TEXT NOT NULL,
+    as_of        TEXT NOT NULL,
+    out_dir      TEXT NOT NULL,
+    summary_json TEXT NOT NULL
+);
+CREATE INDEX monitor_run_started_at ON monitor_run (started_at);
+
+CREATE TABLE monitor_finding (
+    run_id       BIGINT  NOT NULL REFERENCES monitor_run (id),
+    position     INTEGER NOT NULL CHECK (position >= 0),
+    code         TEXT    NOT NULL CHECK (code <> ''),
+    check_name   TEXT    NOT NULL CHECK (check_name <> ''),
+    url          TEXT    NOT NULL,
+    value_json   TEXT    NOT NULL,
+    details_json TEXT    NOT NULL,
+    evidence     TEXT    NOT NULL,
+    PRIMARY KEY (run_id, position)
+);
+
+CREATE TABLE monitor_alert (
+    id         BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    run_id     BIGINT  NOT NULL REFERENCES monitor_run (id),
+    code       TEXT    NOT NULL CHECK (code <> ''),
+    rule       TEXT    NOT NULL CHECK (rule <> ''),
+    severity   TEXT    NOT NULL CHECK (severity IN ('warning', 'critical')),
+    message_zh TEXT    NOT NULL,
+    message_en TEXT    NOT NULL,
+    first_seen TEXT    NOT NULL,
+    last_seen  TEXT    NOT NULL,
+    value      DOUBLE PRECISION NOT NULL,
+    evidence   TEXT    NOT NULL,
+    findings   TEXT    NOT NULL
+);
+CREATE INDEX monitor_alert_code ON monitor_alert (code, last_seen);
+"#,
+];
 
 /// Arbitrary first key of the advisory lock that serialises migrations (the second key is the
 /// schema's hash), so concurrent opens of a fresh schema do not race to create tables.
@@ -449,6 +491,144 @@ impl Store for PostgresStore {
             batches: count("batch count", r.try_get(4)?)?,
             observation_rows: count("observation row count", r.try_get(5)?)?,
         })
+    }
+
+    fn save_monitor_run(&mut self, run: &NewMonitorRun) -> Result<i64, StoreError> {
+        let mut tx = self.client.transaction()?;
+        let id: i64 = tx
+            .query_one(
+                "INSERT INTO monitor_run (started_at, as_of, out_dir, summary_json)
+                 VALUES ($1, $2, $3, $4) RETURNING id",
+                &[&run.started_at, &run.as_of, &run.out_dir, &run.summary_json],
+            )?
+            .try_get(0)?;
+        let stmt = tx.prepare(
+            "INSERT INTO monitor_finding (run_id, position, code, check_name, url,
+                 value_json, details_json, evidence)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )?;
+        for (position, f) in (0_i32..).zip(&run.findings) {
+            tx.execute(
+                &stmt,
+                &[
+                    &id,
+                    &position,
+                    &f.code,
+                    &f.check,
+                    &f.url,
+                    &f.value_json,
+                    &f.details_json,
+                    &join_list(&f.evidence)?,
+                ],
+            )?;
+        }
+        let stmt = tx.prepare(
+            "INSERT INTO monitor_alert (run_id, code, rule, severity, message_zh,
+                 message_en, first_seen, last_seen, value, evidence, findings)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+        )?;
+        for a in &run.alerts {
+            tx.execute(
+                &stmt,
+                &[
+                    &id,
+                    &a.code,
+                    &a.rule,
+                    &a.severity,
+                    &a.message_zh,
+                    &a.message_en,
+                    &a.first_seen,
+                    &a.last_seen,
+                    &a.value,
+                    &join_list(&a.evidence)?,
+                    &join_list(&a.findings)?,
+                ],
+            )?;
+        }
+        tx.commit()?;
+        Ok(id)
+    }
+
+    fn list_monitor_runs(&mut self) -> Result<Vec<MonitorRunSummary>, StoreError> {
+        let rows = self.client.query(
+            "SELECT r.id, r.started_at, r.as_of, r.out_dir,
+                    (SELECT COUNT(*) FROM monitor_finding f WHERE f.run_id = r.id),
+                    (SELECT COUNT(*) FROM monitor_alert a WHERE a.run_id = r.id)
+             FROM monitor_run r ORDER BY r.id",
+            &[],
+        )?;
+        rows.iter()
+            .map(|r| {
+                Ok(MonitorRunSummary {
+                    id: r.try_get(0)?,
+                    started_at: r.try_get(1)?,
+                    as_of: r.try_get(2)?,
+                    out_dir: r.try_get(3)?,
+                    findings: count("finding count", r.try_get(4)?)?,
+                    alerts: count("alert count", r.try_get(5)?)?,
+                })
+            })
+            .collect()
+    }
+
+    fn monitor_findings_since(&mut self, since: &str) -> Result<Vec<StoredFinding>, StoreError> {
+        let rows = self.client.query(
+            "SELECT r.id, r.started_at, f.code, f.check_name, f.url, f.value_json,
+                    f.details_json, f.evidence
+             FROM monitor_finding f JOIN monitor_run r ON r.id = f.run_id
+             WHERE r.started_at >= $1
+             ORDER BY r.id, f.position",
+            &[&since],
+        )?;
+        rows.iter()
+            .map(|r| {
+                Ok(StoredFinding {
+                    run_id: r.try_get(0)?,
+                    started_at: r.try_get(1)?,
+                    finding: MonitorFinding {
+                        code: r.try_get(2)?,
+                        check: r.try_get(3)?,
+                        url: r.try_get(4)?,
+                        value_json: r.try_get(5)?,
+                        details_json: r.try_get(6)?,
+                        evidence: split_list(r.try_get(7)?),
+                    },
+                })
+            })
+            .collect()
+    }
+
+    fn list_alerts(&mut self, filter: &AlertFilter) -> Result<Vec<StoredAlert>, StoreError> {
+        let rows = self.client.query(
+            "SELECT id, run_id, code, rule, severity, message_zh, message_en, first_seen,
+                    last_seen, value, evidence, findings
+             FROM monitor_alert
+             WHERE ($1::TEXT IS NULL OR code = $1)
+               AND ($2::TEXT IS NULL OR rule = $2)
+               AND ($3::TEXT IS NULL OR last_seen >= $3)
+             ORDER BY id",
+            &[&filter.code, &filter.rule, &filter.since],
+        )?;
+        rows.iter()
+            .map(|r| {
+                Ok(StoredAlert {
+                    id: r.try_get(0)?,
+                    run_id: r.try_get(1)?,
+                    alert: MonitorAlert {
+                        code: r.try_get(2)?,
+                        rule: r.try_get(3)?,
+                        severity: r.try_get(4)?,
+                        message_zh: r.try_get(5)?,
+                        message_en: r.try_get(6)?,
+                        first_seen: r.try_get(7)?,
+                        last_seen: r.try_get(8)?,
+                        value: r.try_get(9)?,
+                        evidence: split_list(r.try_get(10)?),
+                        findings: split_list(r.try_get(11)?),
+                    },
+                })
+            })
+            .collect()
     }
 }
 

@@ -8,13 +8,16 @@ use rusqlite::{
 };
 
 use crate::{
-    check_batch, check_run, count, to_i64, BatchSummary, NewBatch, NewRun, ObservationRow,
-    RunInput, RunSummary, Store, StoreError, StoreStats, StoredRun,
+    check_batch, check_run, count, join_list, split_list, to_i64, AlertFilter, BatchSummary,
+    MonitorAlert, MonitorFinding, MonitorRunSummary, NewBatch, NewMonitorRun, NewRun,
+    ObservationRow, RunInput, RunSummary, Store, StoreError, StoreStats, StoredAlert,
+    StoredFinding, StoredRun,
 };
 
 /// Ordered migrations; version N is `MIGRATIONS[N - 1]`. Never edit a released entry, append.
 /// STRICT tables make SQLite enforce the declared column types like PostgreSQL does.
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE run (
     id                INTEGER PRIMARY KEY AUTOINCREMENT,
     label             TEXT    NOT NULL,
@@ -70,7 +73,46 @@ CREATE TABLE observation_row (
     note         TEXT,
     PRIMARY KEY (batch_id, file_row, indicator)
 ) STRICT;
-"#];
+"#,
+    r#"
+CREATE TABLE monitor_run (
+    id           INTEGER PRIMARY KEY AUTOINCREMENT,
+    started_at   TEXT NOT NULL,
+    as_of        TEXT NOT NULL,
+    out_dir      TEXT NOT NULL,
+    summary_json TEXT NOT NULL
+) STRICT;
+CREATE INDEX monitor_run_started_at ON monitor_run (started_at);
+
+CREATE TABLE monitor_finding (
+    run_id       INTEGER NOT NULL REFERENCES monitor_run (id),
+    position     INTEGER NOT NULL CHECK (position >= 0),
+    code         TEXT    NOT NULL CHECK (code <> ''),
+    check_name   TEXT    NOT NULL CHECK (check_name <> ''),
+    url          TEXT    NOT NULL,
+    value_json   TEXT    NOT NULL,
+    details_json TEXT    NOT NULL,
+    evidence     TEXT    NOT NULL,
+    PRIMARY KEY (run_id, position)
+) STRICT;
+
+CREATE TABLE monitor_alert (
+    id         INTEGER PRIMARY KEY AUTOINCREMENT,
+    run_id     INTEGER NOT NULL REFERENCES monitor_run (id),
+    code       TEXT    NOT NULL CHECK (code <> ''),
+    rule       TEXT    NOT NULL CHECK (rule <> ''),
+    severity   TEXT    NOT NULL CHECK (severity IN ('warning', 'critical')),
+    message_zh TEXT    NOT NULL,
+    message_en TEXT    NOT NULL,
+    first_seen TEXT    NOT NULL,
+    last_seen  TEXT    NOT NULL,
+    value      REAL    NOT NULL,
+    evidence   TEXT    NOT NULL,
+    findings   TEXT    NOT NULL
+) STRICT;
+CREATE INDEX monitor_alert_code ON monitor_alert (code, last_seen);
+"#,
+];
 
 /// A store in a SQLite file, in WAL mode (readers do not block the writer) with foreign keys
 /// enforced (SQLite leaves them off by default).
@@ -425,6 +467,147 @@ impl Store for SqliteStore {
             batches: count("batch count", batches)?,
             observation_rows: count("observation row count", obs)?,
         })
+    }
+
+    fn save_monitor_run(&mut self, run: &NewMonitorRun) -> Result<i64, StoreError> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        tx.execute(
+            "INSERT INTO monitor_run (started_at, as_of, out_dir, summary_json)
+             VALUES (?1, ?2, ?3, ?4)",
+            params![run.started_at, run.as_of, run.out_dir, run.summary_json],
+        )?;
+        let id = tx.last_insert_rowid();
+        {
+            let mut stmt = tx.prepare(
+                "INSERT INTO monitor_finding (run_id, position, code, check_name, url,
+                     value_json, details_json, evidence)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            )?;
+            for (position, f) in (0_i64..).zip(&run.findings) {
+                stmt.execute(params![
+                    id,
+                    position,
+                    f.code,
+                    f.check,
+                    f.url,
+                    f.value_json,
+                    f.details_json,
+                    join_list(&f.evidence)?,
+                ])?;
+            }
+            let mut stmt = tx.prepare(
+                "INSERT INTO monitor_alert (run_id, code, rule, severity, message_zh,
+                     message_en, first_seen, last_seen, value, evidence, findings)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+            )?;
+            for a in &run.alerts {
+                stmt.execute(params![
+                    id,
+                    a.code,
+                    a.rule,
+                    a.severity,
+                    a.message_zh,
+                    a.message_en,
+                    a.first_seen,
+                    a.last_seen,
+                    a.value,
+                    join_list(&a.evidence)?,
+                    join_list(&a.findings)?,
+                ])?;
+            }
+        }
+        tx.commit()?;
+        Ok(id)
+    }
+
+    fn list_monitor_runs(&mut self) -> Result<Vec<MonitorRunSummary>, StoreError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT r.id, r.started_at, r.as_of, r.out_dir,
+                    (SELECT COUNT(*) FROM monitor_finding f WHERE f.run_id = r.id),
+                    (SELECT COUNT(*) FROM monitor_alert a WHERE a.run_id = r.id)
+             FROM monitor_run r ORDER BY r.id",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, String>(3)?,
+                r.get::<_, i64>(4)?,
+                r.get::<_, i64>(5)?,
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (id, started_at, as_of, out_dir, f, a) = row?;
+            out.push(MonitorRunSummary {
+                id,
+                started_at,
+                as_of,
+                out_dir,
+                findings: count("finding count", f)?,
+                alerts: count("alert count", a)?,
+            });
+        }
+        Ok(out)
+    }
+
+    fn monitor_findings_since(&mut self, since: &str) -> Result<Vec<StoredFinding>, StoreError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT r.id, r.started_at, f.code, f.check_name, f.url, f.value_json,
+                    f.details_json, f.evidence
+             FROM monitor_finding f JOIN monitor_run r ON r.id = f.run_id
+             WHERE r.started_at >= ?1
+             ORDER BY r.id, f.position",
+        )?;
+        let rows = stmt.query_map([since], |r| {
+            Ok(StoredFinding {
+                run_id: r.get(0)?,
+                started_at: r.get(1)?,
+                finding: MonitorFinding {
+                    code: r.get(2)?,
+                    check: r.get(3)?,
+                    url: r.get(4)?,
+                    value_json: r.get(5)?,
+                    details_json: r.get(6)?,
+                    evidence: split_list(&r.get::<_, String>(7)?),
+                },
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn list_alerts(&mut self, filter: &AlertFilter) -> Result<Vec<StoredAlert>, StoreError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT id, run_id, code, rule, severity, message_zh, message_en, first_seen,
+                    last_seen, value, evidence, findings
+             FROM monitor_alert
+             WHERE (?1 IS NULL OR code = ?1)
+               AND (?2 IS NULL OR rule = ?2)
+               AND (?3 IS NULL OR last_seen >= ?3)
+             ORDER BY id",
+        )?;
+        let rows = stmt.query_map(params![filter.code, filter.rule, filter.since], |r| {
+            Ok(StoredAlert {
+                id: r.get(0)?,
+                run_id: r.get(1)?,
+                alert: MonitorAlert {
+                    code: r.get(2)?,
+                    rule: r.get(3)?,
+                    severity: r.get(4)?,
+                    message_zh: r.get(5)?,
+                    message_en: r.get(6)?,
+                    first_seen: r.get(7)?,
+                    last_seen: r.get(8)?,
+                    value: r.get(9)?,
+                    evidence: split_list(&r.get::<_, String>(10)?),
+                    findings: split_list(&r.get::<_, String>(11)?),
+                },
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
     }
 }
 
