@@ -25,6 +25,25 @@ pub enum MonitorCommand {
     /// Visit portals politely, run the named checks and archive what was seen:
     /// DIR/findings.jsonl, DIR/warc/<code>.warc.gz, DIR/summary.json.
     Run(RunArgs),
+    /// Sample every portal's home page all day (the inspection rule: at least 20 spaced
+    /// visits a day, 15 s each) and run the full checks once a cycle, storing each step in
+    /// --db and rewriting DIR/alerts.jsonl after each; Ctrl-C stops cleanly.
+    Schedule(ScheduleArgs),
+}
+
+#[derive(Args)]
+pub struct ScheduleArgs {
+    #[command(flatten)]
+    pub run: RunArgs,
+    /// Seconds from the start of one availability sample to the next (1200 = 72 a day).
+    #[arg(long, default_value_t = 1200)]
+    pub interval_secs: u64,
+    /// Hours between full runs with every check; the first comes one cycle after the start.
+    #[arg(long, default_value_t = 24.0)]
+    pub cycle_hours: f64,
+    /// Stop after this many samples (default: until Ctrl-C).
+    #[arg(long)]
+    pub max_samples: Option<usize>,
 }
 
 #[derive(Args)]
@@ -96,7 +115,82 @@ pub struct RunArgs {
 pub fn run(c: MonitorCommand) -> anyhow::Result<()> {
     match c {
         MonitorCommand::Run(a) => monitor_run(a),
+        MonitorCommand::Schedule(a) => monitor_schedule(a),
     }
+}
+
+/// Steps in a row whose bookkeeping (store, alerts, webhook) may fail before the schedule
+/// gives up: one webhook outage should not end a week of sampling, a dead store should.
+const MAX_FAILED_STEPS: usize = 3;
+
+fn monitor_schedule(a: ScheduleArgs) -> anyhow::Result<()> {
+    use govcap_monitor::schedule::{self, ScheduleConfig, Step};
+    if a.interval_secs == 0 {
+        return user_error("--interval-secs must be at least 1");
+    }
+    if !(a.cycle_hours.is_finite() && a.cycle_hours > 0.0) {
+        return user_error("--cycle-hours must be a positive number");
+    }
+    if a.max_samples == Some(0) {
+        return user_error("--max-samples must be at least 1");
+    }
+    let Some(db) = &a.run.db else {
+        return user_error("--db is required: the alert rules read the samples from the store");
+    };
+    let (cfg, sites, _) = prepare(&a.run)?;
+    drop(govcap_store::open(db)?);
+    alert_config(&a.run)?;
+    if 86_400 / a.interval_secs < 20 {
+        eprintln!(
+            "note: --interval-secs {} gives fewer than the 20 visits a day the inspection rule asks for",
+            a.interval_secs
+        );
+    }
+    let sched = ScheduleConfig {
+        interval: Duration::from_secs(a.interval_secs),
+        cycle: Duration::from_secs_f64(a.cycle_hours * 3600.0),
+        max_samples: a.max_samples,
+        as_of_today: a.run.as_of.is_none(),
+        ..ScheduleConfig::default()
+    };
+    let progress: Arc<dyn Progress> = Arc::new(Plain);
+    let latest = cfg.out.join("alerts.jsonl");
+    let mut failed_in_a_row = 0;
+    let done = schedule::schedule_blocking(&cfg, sites, &sched, progress, |o| {
+        let what = match o.step {
+            Step::Sample { index } => format!("sample {}", index + 1),
+            Step::Full { index } => format!("full run {}", index + 1),
+        };
+        println!(
+            "{what}: {} of {} sites in {}",
+            o.summary.sites_done,
+            o.summary.sites,
+            o.config.out.display()
+        );
+        let r = after_run(&a.run, &o.config, &o.summary).and_then(|()| {
+            let text = std::fs::read(o.config.out.join("alerts.jsonl"))?;
+            export::write_atomic(&latest, &text)?;
+            Ok(())
+        });
+        match r {
+            Ok(()) => failed_in_a_row = 0,
+            Err(e) => {
+                failed_in_a_row += 1;
+                eprintln!("{what}: {e:#}");
+                if failed_in_a_row >= MAX_FAILED_STEPS {
+                    return Err(e.context(format!("{MAX_FAILED_STEPS} steps in a row failed")));
+                }
+            }
+        }
+        Ok(())
+    })?;
+    println!(
+        "{} samples and {} full runs{}",
+        done.samples,
+        done.full_runs,
+        if done.interrupted { " (stopped)" } else { "" }
+    );
+    Ok(())
 }
 
 fn valid_date(s: &str) -> bool {

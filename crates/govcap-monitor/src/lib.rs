@@ -14,4 +14,5 @@ pub mod model;
 pub mod observations;
 pub mod robots;
 pub mod run;
+pub mod schedule;
 pub mod warc;
