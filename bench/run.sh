@@ -9,3 +9,4 @@ cargo run --release -p govcap-bench -- evaluate
 python3 -m pip install --quiet "SALib==1.6.*"
 cargo run --release -p govcap-bench -- audit
 bash bench/report.sh
+python3 -m pip install --quiet "scrapy==2.19.*" && cargo run --release -p govcap-bench -- crawl

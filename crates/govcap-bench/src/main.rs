@@ -6,6 +6,7 @@
 
 mod audit;
 mod classify;
+mod crawl;
 mod evaluate;
 mod prng;
 
@@ -30,6 +31,11 @@ const SUBCOMMANDS: &[(&str, &str, Run)] = &[
         "evaluate",
         "full evaluation: 337 units, and 3,000 units x 2 years",
         evaluate::run,
+    ),
+    (
+        "crawl",
+        "monitor crawl of the loopback fixture vs Scrapy 2.19 (time, pages, RSS)",
+        crawl::run,
     ),
 ];
 
