@@ -10,6 +10,7 @@ pub fn govcap(args: &[&str], dir: &Path) -> Output {
         .args(args)
         .current_dir(dir)
         .env_remove("GOVCAP_DB")
+        .env_remove("GOVCAP_CHROMIUM")
         .output()
         .expect("run govcap")
 }
