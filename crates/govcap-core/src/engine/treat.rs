@@ -13,6 +13,7 @@
 //! values, or zero spread — the column cannot be judged and is left as it is; COINr would stop
 //! with an error instead.
 
+use crate::analyse::stats;
 use serde::{Deserialize, Serialize};
 
 /// What to do with outliers (the `treatment` table of a framework).
@@ -202,44 +203,19 @@ fn log_ct(x: &[Option<f64>]) -> Vec<Option<f64>> {
         .collect()
 }
 
-// Private statistics (a shared analyse::stats module is being written separately; these stay
-// here so the engine does not depend on it — to be de-duplicated later).
-
-/// Deviations from the mean of the observed values, or `None` if there are fewer than `min_n`
-/// values or they have no spread.
-fn deviations(x: &[Option<f64>], min_n: usize) -> Option<(Vec<f64>, f64)> {
-    let obs: Vec<f64> = x.iter().flatten().copied().collect();
-    let n = obs.len();
-    if n < min_n {
-        return None;
-    }
-    let nf = n as f64;
-    let m = obs.iter().sum::<f64>() / nf;
-    let m = m + obs.iter().map(|v| v - m).sum::<f64>() / nf;
-    let d: Vec<f64> = obs.iter().map(|v| v - m).collect();
-    let m2: f64 = d.iter().map(|v| v * v).sum();
-    if m2 == 0.0 || !m2.is_finite() {
-        return None;
-    }
-    Some((d, m2))
+/// The observed values of a column.
+fn observed(x: &[Option<f64>]) -> Vec<f64> {
+    x.iter().flatten().copied().collect()
 }
 
-/// e1071 type-2 (sample, Excel SKEW) skewness: `g1·sqrt(n(n−1))/(n−2)`, `g1 = sqrt(n)·Σd³/(Σd²)^1.5`.
+/// e1071 type-2 skewness of the observed values (the shared definition in `analyse::stats`).
 fn skewness(x: &[Option<f64>]) -> Option<f64> {
-    let (d, m2) = deviations(x, 3)?;
-    let n = d.len() as f64;
-    let m3: f64 = d.iter().map(|v| v * v * v).sum();
-    let g1 = n.sqrt() * m3 / m2.powf(1.5);
-    Some(g1 * (n * (n - 1.0)).sqrt() / (n - 2.0))
+    stats::skewness_type2(&observed(x))
 }
 
-/// e1071 type-2 (Excel KURT) excess kurtosis: `((n+1)(r−3)+6)(n−1)/((n−2)(n−3))`, `r = nΣd⁴/(Σd²)²`.
+/// e1071 type-2 excess kurtosis of the observed values.
 fn kurtosis(x: &[Option<f64>]) -> Option<f64> {
-    let (d, m2) = deviations(x, 4)?;
-    let n = d.len() as f64;
-    let m4: f64 = d.iter().map(|v| v * v * v * v).sum();
-    let r = n * m4 / (m2 * m2);
-    Some(((n + 1.0) * (r - 3.0) + 6.0) * (n - 1.0) / ((n - 2.0) * (n - 3.0)))
+    stats::kurtosis_type2(&observed(x))
 }
 
 #[cfg(test)]
