@@ -9,6 +9,7 @@ use anyhow::Context;
 use clap::{Args, Subcommand};
 use govcap_io::export;
 use govcap_monitor::alerts::{self, Alert, AlertConfig, Severity};
+use govcap_monitor::browser::{Browser, BrowserConfig, BrowserMode};
 use govcap_monitor::charset;
 use govcap_monitor::checks::CheckConfig;
 use govcap_monitor::crawl::{CrawlConfig, Site};
@@ -107,6 +108,11 @@ pub struct RunArgs {
     /// Without it nothing is stored.
     #[arg(long)]
     pub db: Option<String>,
+    /// Headless Chromium for script-rendered pages and WAF-challenge confirmation: `auto`
+    /// uses it when installed (and says what it skipped when not), `off` never, `require`
+    /// refuses to run without it.
+    #[arg(long, default_value = "auto", value_parser = ["auto", "off", "require"])]
+    pub browser: String,
     /// Output directory.
     #[arg(long)]
     pub out: PathBuf,
@@ -167,6 +173,9 @@ fn monitor_schedule(a: ScheduleArgs) -> anyhow::Result<()> {
             o.summary.sites,
             o.config.out.display()
         );
+        if let Some(line) = o.summary.browser.console_line() {
+            println!("{what}: {line}");
+        }
         let r = after_run(&a.run, &o.config, &o.summary).and_then(|()| {
             let text = std::fs::read(o.config.out.join("alerts.jsonl"))?;
             export::write_atomic(&latest, &text)?;
@@ -288,7 +297,14 @@ fn prepare(a: &RunArgs) -> anyhow::Result<(RunConfig, Vec<Site>, Arc<dyn Progres
         },
         checks: CheckConfig::default(),
         write_visits: a.visits,
+        browser: BrowserConfig {
+            mode: a.browser.parse::<BrowserMode>().map_err(UserError)?,
+            ..BrowserConfig::default()
+        },
     };
+    if let Err(e) = Browser::resolve(&cfg.browser, &cfg.fetch.user_agent) {
+        return user_error(e.to_string());
+    }
     let progress: Arc<dyn Progress> = if a.quiet {
         Arc::new(Plain)
     } else {
@@ -343,6 +359,9 @@ fn full_run(
         cfg.out.join("warc").display(),
         summary.elapsed_ms as f64 / 1000.0
     );
+    if let Some(line) = summary.browser.console_line() {
+        println!("{line}");
+    }
     after_run(a, cfg, &summary)?;
     Ok(summary)
 }
@@ -437,8 +456,16 @@ fn after_run(a: &RunArgs, cfg: &RunConfig, summary: &run::RunSummary) -> anyhow:
         alerts_path.display()
     );
 
+    // Alerts POSTed by earlier runs (read before this run's are recorded): repeats within
+    // the window are not POSTed again.
+    let delivered = match (store.as_mut(), &a.webhook) {
+        (Some(s), Some(_)) => delivered_alerts(s.as_mut(), now, alert_cfg.webhook_repeat_hours)?,
+        _ => Vec::new(),
+    };
+    let mut alert_ids = Vec::new();
     if let Some(s) = store.as_mut() {
         let id = s.save_monitor_run(&to_stored_run(cfg, summary, &findings, &raised)?)?;
+        alert_ids = run_alert_ids(s.as_mut(), id, now)?;
         println!(
             "recorded as monitor run {id} in {}",
             a.db.as_deref().unwrap_or_default()
@@ -446,12 +473,23 @@ fn after_run(a: &RunArgs, cfg: &RunConfig, summary: &run::RunSummary) -> anyhow:
     }
 
     if let Some(url) = &a.webhook {
+        let post = alerts::to_post(&raised, &delivered, now, alert_cfg.webhook_repeat_hours);
+        let sending: Vec<Alert> = raised
+            .iter()
+            .zip(&post)
+            .filter(|(_, p)| **p)
+            .map(|(x, _)| x.clone())
+            .collect();
         let results = alerts::webhook::post_all(
             url,
-            &raised,
+            &sending,
             &cfg.fetch.user_agent,
             Duration::from_secs(a.timeout),
         )?;
+        if let Some(s) = store.as_mut() {
+            let sent = sent_alert_ids(&alert_ids, &post, &results);
+            s.mark_webhook_sent(&sent, &crate::clock::now_rfc3339())?;
+        }
         let failed: Vec<String> = results
             .into_iter()
             .filter_map(|r| r.err().map(|e| e.to_string()))
@@ -461,14 +499,77 @@ fn after_run(a: &RunArgs, cfg: &RunConfig, summary: &run::RunSummary) -> anyhow:
         }
         println!(
             "{} of {} alerts delivered to the webhook",
-            raised.len() - failed.len(),
-            raised.len()
+            sending.len() - failed.len(),
+            sending.len()
         );
+        let repeats = raised.len() - sending.len();
+        if repeats > 0 {
+            println!(
+                "{repeats} alerts already POSTed within {} h not sent again (still in alerts.jsonl)",
+                alert_cfg.webhook_repeat_hours
+            );
+        }
         if !failed.is_empty() {
             anyhow::bail!("{} alerts could not be delivered to {url}", failed.len());
         }
     }
     Ok(())
+}
+
+/// Alerts the store remembers POSTing within `hours` before `now` (by their run's time).
+fn delivered_alerts(
+    s: &mut dyn govcap_store::Store,
+    now: &str,
+    hours: i64,
+) -> anyhow::Result<Vec<alerts::Delivered>> {
+    let Some(t) = alerts::epoch_seconds(now).filter(|_| hours > 0) else {
+        return Ok(Vec::new());
+    };
+    let since = govcap_monitor::clock::rfc3339_millis((t - hours * 3600) * 1000);
+    let filter = govcap_store::AlertFilter {
+        since: Some(since),
+        ..Default::default()
+    };
+    Ok(s.list_alerts(&filter)?
+        .into_iter()
+        .filter(|x| x.webhook_sent_at.is_some())
+        .map(|x| alerts::Delivered {
+            code: x.alert.code,
+            rule: x.alert.rule,
+            severity: x.alert.severity,
+            at: x.alert.last_seen,
+        })
+        .collect())
+}
+
+/// Store ids of the alerts run `run_id` recorded, in the order they were given.
+fn run_alert_ids(
+    s: &mut dyn govcap_store::Store,
+    run_id: i64,
+    now: &str,
+) -> anyhow::Result<Vec<i64>> {
+    let filter = govcap_store::AlertFilter {
+        since: Some(now.to_string()),
+        ..Default::default()
+    };
+    Ok(s.list_alerts(&filter)?
+        .into_iter()
+        .filter(|x| x.run_id == run_id)
+        .map(|x| x.id)
+        .collect())
+}
+
+/// Ids of the alerts the webhook accepted: `post` marks which of the run's alerts were sent,
+/// `results` holds one delivery result per sent alert, in order.
+fn sent_alert_ids<T, E>(ids: &[i64], post: &[bool], results: &[Result<T, E>]) -> Vec<i64> {
+    if ids.len() != post.len() {
+        return Vec::new(); // not the run's alerts: mark nothing rather than the wrong ones
+    }
+    let sent = ids.iter().zip(post).filter(|(_, p)| **p).map(|(id, _)| *id);
+    sent.zip(results)
+        .filter(|(_, r)| r.is_ok())
+        .map(|(id, _)| id)
+        .collect()
 }
 
 /// Findings of runs recorded since `since`, each with its run's start time.

@@ -129,6 +129,7 @@ fn ours_config(s: &Settings, out: PathBuf, as_of: String) -> RunConfig {
         },
         checks: CheckConfig::default(),
         write_visits: false,
+        browser: Default::default(),
     }
 }
 

@@ -130,13 +130,51 @@ pub struct LeafInput {
     pub imputed: bool,
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub source: Option<Source>,
+    /// Evidence strings are shared with the observation (one allocation per input value,
+    /// not one more per result cell: this is most of the memory traffic of a large run).
     #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub evidence_url: Option<String>,
+    pub evidence_url: Option<Arc<str>>,
     #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub evaluator: Option<String>,
+    pub evaluator: Option<Arc<str>>,
     /// `file:row` the observation came from.
     #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub origin: Option<String>,
+    pub origin: Option<CellOrigin>,
+}
+
+/// Where the value of a result cell was read: the observation's file and row. Kept as its two
+/// parts (the file name shared, not copied per cell) and written as the text `file:row`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CellOrigin {
+    pub file: Arc<str>,
+    pub row: usize,
+}
+
+impl std::fmt::Display for CellOrigin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}", self.file, self.row)
+    }
+}
+
+impl Serialize for CellOrigin {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for CellOrigin {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        let (file, row) = text
+            .rsplit_once(':')
+            .and_then(|(f, r)| Some((f, r.parse::<usize>().ok()?)))
+            .ok_or_else(|| {
+                serde::de::Error::custom(format!("origin {text:?} is not `file:row`"))
+            })?;
+        Ok(CellOrigin {
+            file: file.into(),
+            row,
+        })
+    }
 }
 
 /// An indicator where the unit is furthest behind the tier-A mean: what to fix first.
@@ -544,7 +582,10 @@ pub fn evaluate(
                         source: c.map(|(o, _)| o.source),
                         evidence_url: c.and_then(|(o, _)| o.evidence_url.clone()),
                         evaluator: c.and_then(|(o, _)| o.evaluator.clone()),
-                        origin: c.map(|(o, _)| file_row(&o.origin.file, o.origin.row)),
+                        origin: c.map(|(o, _)| CellOrigin {
+                            file: o.origin.file.clone(),
+                            row: o.origin.row,
+                        }),
                     }
                 })
                 .collect(),
@@ -620,26 +661,6 @@ pub fn evaluate(
         steps,
         sources,
     })
-}
-
-/// `file:row` without the formatting machinery (this runs once per cell).
-fn file_row(file: &str, row: usize) -> String {
-    let mut digits = [0u8; 20];
-    let mut i = digits.len();
-    let mut r = row;
-    loop {
-        i -= 1;
-        digits[i] = b'0' + (r % 10) as u8;
-        r /= 10;
-        if r == 0 {
-            break;
-        }
-    }
-    let mut s = String::with_capacity(file.len() + 1 + digits.len() - i);
-    s.push_str(file);
-    s.push(':');
-    s.push_str(std::str::from_utf8(&digits[i..]).expect("ASCII digits"));
-    s
 }
 
 fn group_of(policy: &Imputation) -> Option<&str> {

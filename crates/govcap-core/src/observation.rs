@@ -1,6 +1,8 @@
 //! Observations: one measured value of one leaf indicator for one unit in one year, together
 //! with where it came from. Evidence is data: an observation always knows its origin.
 
+use std::sync::Arc;
+
 use serde::{Deserialize, Serialize};
 
 /// How a value was collected.
@@ -42,8 +44,9 @@ impl Source {
 /// Where an observation entered govcap: a cell of an input file, or a monitor finding.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Origin {
-    /// File name (or `monitor` / `synthetic`).
-    pub file: String,
+    /// File name (or `monitor` / `synthetic`). Shared by every observation of the file, and
+    /// by every result cell that cites it, so a large evaluation does not copy it per cell.
+    pub file: Arc<str>,
     /// 1-based data row in that file (the header is row 1), or 0 when not from a file.
     pub row: usize,
     /// Column name for wide files, where each value has its own column.
@@ -56,7 +59,8 @@ pub struct Origin {
 #[serde(untagged)]
 pub enum Value {
     Number(f64),
-    Text(String),
+    /// Shared so that copying the observed value into a result cell does not allocate.
+    Text(Arc<str>),
 }
 
 impl Value {
@@ -65,7 +69,7 @@ impl Value {
         let t = cell.trim();
         match t.parse::<f64>() {
             Ok(n) if n.is_finite() => Value::Number(n),
-            _ => Value::Text(t.to_string()),
+            _ => Value::Text(t.into()),
         }
     }
 }
@@ -79,9 +83,10 @@ pub struct Observation {
     pub value: Value,
     pub source: Source,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub evaluator: Option<String>,
+    pub evaluator: Option<Arc<str>>,
+    /// Evaluator and evidence URL are shared (`Arc`) with the result cells that cite them.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub evidence_url: Option<String>,
+    pub evidence_url: Option<Arc<str>>,
     /// When the value was observed (ISO 8601 text as given; the core never reads the clock).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observed_at: Option<String>,

@@ -87,7 +87,7 @@ fn obs(unit: &str, ind: &str, v: Value, row: usize) -> Observation {
         value: v,
         source: Source::Manual,
         evaluator: Some("张三".into()),
-        evidence_url: Some(format!("https://example.gov.cn/{unit}/{ind}")),
+        evidence_url: Some(format!("https://example.gov.cn/{unit}/{ind}").into()),
         observed_at: None,
         note: None,
         origin: Origin {
@@ -173,7 +173,10 @@ fn points_add_up_by_hand() {
     assert!(b1.imputed && b1.observed.is_none() && b1.source.is_none());
     let a2 = u4.leaves.iter().find(|l| &*l.id == "A2").unwrap();
     assert_eq!(a2.read, Some(0.5));
-    assert_eq!(a2.origin.as_deref(), Some("obs.csv:15"));
+    assert_eq!(
+        a2.origin.as_ref().map(ToString::to_string).as_deref(),
+        Some("obs.csv:15")
+    );
     // Tiers by threshold 9: u1, u4 in A; u2, u3 in B.
     let tiers: Vec<Option<&str>> = e.units.iter().map(|u| u.tier.as_deref()).collect();
     assert_eq!(tiers, vec![Some("A"), Some("B"), Some("B"), Some("A")]);

@@ -13,12 +13,18 @@
 //! deadline, a redirect loop, a WAF 412 challenge, a gzip bomb, a streamed huge page, an
 //! endless calendar.
 //!
+//! The robustness sites ([`robust`]: `rx-ratelimit`, `rx-xhost`) test manners: 429s with
+//! `Retry-After` before normal pages, and a redirect into another host whose robots.txt
+//! disallows the target.
+//!
 //! Everything but the socket layer is synchronous and pure ([`Portals`]), so tests can also
 //! render pages without a network ([`Portals::offline_crawl`]).
 
 pub mod bomb;
 pub mod date;
 pub mod render;
+pub mod robust;
+pub mod scripted;
 pub mod server;
 pub mod spec;
 pub mod truth;
@@ -46,6 +52,11 @@ pub struct FixtureConfig {
     pub as_of: String,
     /// Add the seven hostile sites after the normal ones.
     pub hostile: bool,
+    /// Add the two sites that need a browser (`sx-spa`, `sx-waf`; see [`scripted`]) last.
+    pub scripted: bool,
+    /// Add the two robustness sites (`rx-ratelimit`, `rx-xhost`; see [`robust`]) after the
+    /// hostile ones.
+    pub robustness: bool,
     /// Loopback addresses to spread the sites over (site `i` on address `i % hosts`).
     pub hosts: usize,
     /// Port to bind (0: any free port; each address binds its own when 0).
@@ -69,6 +80,8 @@ impl Default for FixtureConfig {
             seed: 1,
             as_of: "2026-11-27".into(),
             hostile: false,
+            scripted: false,
+            robustness: false,
             hosts: 1,
             port: 0,
             ipv6: false,
@@ -129,6 +142,18 @@ impl Portals {
                 sites.push(spec::hostile_site(cfg.seed, n + j, *h));
             }
         }
+        if cfg.robustness {
+            let n = sites.len();
+            for (j, r) in robust::Robust::ALL.iter().enumerate() {
+                sites.push(robust::robust_site(cfg.seed, n + j, *r));
+            }
+        }
+        if cfg.scripted {
+            let n = sites.len();
+            for (j, k) in scripted::Scripted::ALL.iter().enumerate() {
+                sites.push(scripted::scripted_site(cfg.seed, n + j, *k));
+            }
+        }
         Ok(Portals::new(
             as_of,
             sites,
@@ -142,7 +167,7 @@ impl Portals {
     /// first (breadth-first; robots.txt obeyed). `None` for an unknown or hostile site.
     pub fn offline_crawl(&self, code: &str) -> Option<Vec<(Crawled, Rendered)>> {
         let s = self.site(code)?;
-        if s.hostile.is_some() {
+        if s.hostile.is_some() || s.scripted.is_some() {
             return None;
         }
         let b = render::base(code);
@@ -190,6 +215,7 @@ pub async fn try_spawn(cfg: FixtureConfig) -> Result<Fixture, FixtureError> {
         portals,
         bomb: OnceLock::new(),
         requests: AtomicU64::new(0),
+        robust: robust::State::default(),
     });
     let (stop, rx) = watch::channel(false);
     let mut addrs: Vec<SocketAddr> = (0..cfg.hosts)

@@ -7,8 +7,8 @@
 
 use crate::date::Date;
 use crate::spec::{
-    date_of, A11y, BoardLayout, Broken, Charset, ColumnKind, Field, GuideLayout, Hostile,
-    MediaStyle, Platform, SearchKind, SiteSpec, Viewport,
+    date_of, A11y, BoardLayout, Broken, Charset, ColumnKind, Feed, Field, GuideLayout, Hostile,
+    Labels, MediaStyle, Platform, SearchKind, SiteSpec, Viewport,
 };
 use std::collections::HashMap;
 use std::fmt::Write;
@@ -230,10 +230,43 @@ impl<'a> P<'a> {
         date_of(self.as_of, age).styled(self.s.date_style)
     }
 
+    /// Naming a form control the site's way ([`Labels`]): the `<label>` to write before it
+    /// and the attributes to add to it. `has_id`: the control already carries `id`.
+    fn label(&self, id: &str, text: &str, has_id: bool) -> (String, String) {
+        match self.s.a11y_basics.labels {
+            Labels::Aria => (String::new(), format!(" aria-label=\"{text}\"")),
+            Labels::LabelFor => (
+                format!("<label for=\"{id}\">{text}</label>"),
+                if has_id {
+                    String::new()
+                } else {
+                    format!(" id=\"{id}\"")
+                },
+            ),
+            Labels::Missing => (String::new(), String::new()),
+        }
+    }
+
+    /// ` alt="…"`, or nothing on a site whose images lack text alternatives.
+    fn alt(&self, text: &str) -> String {
+        if self.s.a11y_basics.alt {
+            format!(" alt=\"{text}\"")
+        } else {
+            String::new()
+        }
+    }
+
     fn head(&mut self, title: &str, viewport: bool, metas: &[(&str, String)]) {
         let s = self.s;
-        self.html
-            .push_str("<!DOCTYPE html>\n<html lang=\"zh-CN\">\n<head>\n");
+        self.html.push_str(if s.a11y_basics.lang {
+            "<!DOCTYPE html>\n<html lang=\"zh-CN\">\n<head>\n"
+        } else {
+            "<!DOCTYPE html>\n<html>\n<head>\n"
+        });
+        if s.a11y_basics.refresh {
+            self.html
+                .push_str("<meta http-equiv=\"refresh\" content=\"300\">\n");
+        }
         match s.charset {
             Charset::Utf8 => self.html.push_str("<meta charset=\"utf-8\">\n"),
             Charset::GbkMeta => self.html.push_str(
@@ -307,30 +340,41 @@ impl<'a> P<'a> {
         }
         self.html
             .push_str("</div>\n<div class=\"header\"><div class=\"logo\">");
+        // Without image alts the logo link keeps a title, so only `img_alt` fails.
         let _ = write!(
             self.html,
-            "<a href=\"{b}\"><img src=\"{b}images/logo.png\" alt=\"{n}人民政府\"></a>",
+            "<a href=\"{b}\"{t}><img src=\"{b}images/logo.png\"{alt}></a>",
             b = self.base,
-            n = s.name
+            t = if s.a11y_basics.alt {
+                ""
+            } else {
+                " title=\"返回首页\""
+            },
+            alt = self.alt(&format!("{}人民政府", s.name)),
         );
         self.links.push(self.base.clone());
         self.html.push_str("</div>");
         match s.search {
             SearchKind::Working | SearchKind::Broken => {
+                let (label, attrs) = self.label("fx-kw", "关键字", false);
                 let _ = write!(
                     self.html,
                     "<div class=\"search\"><form name=\"searchform\" action=\"{b}search\" method=\"get\" target=\"_blank\" accept-charset=\"utf-8\">\
-                     <input type=\"hidden\" name=\"siteid\" value=\"{c}\"><input type=\"text\" name=\"{p}\" placeholder=\"请输入关键字\">\
+                     <input type=\"hidden\" name=\"siteid\" value=\"{c}\">{label}<input type=\"text\" name=\"{p}\"{attrs} placeholder=\"请输入关键字\">\
                      <input type=\"submit\" value=\"搜索\"></form></div>",
                     b = self.base,
                     c = s.code,
                     p = s.search_param
                 );
             }
-            SearchKind::ScriptBox => self.html.push_str(
-                "<div class=\"search\"><input type=\"text\" id=\"searchKey\" placeholder=\"请输入搜索内容\">\
-                 <button type=\"button\" onclick=\"doSearch()\">搜索</button></div>",
-            ),
+            SearchKind::ScriptBox => {
+                let (label, attrs) = self.label("searchKey", "关键字", true);
+                let _ = write!(
+                    self.html,
+                    "<div class=\"search\">{label}<input type=\"text\" id=\"searchKey\"{attrs} placeholder=\"请输入搜索内容\">\
+                     <button type=\"button\" onclick=\"doSearch()\">搜索</button></div>",
+                );
+            }
             SearchKind::None => {}
         }
         self.html.push_str("</div>\n<div class=\"nav\"><ul><li>");
@@ -408,8 +452,9 @@ impl<'a> P<'a> {
         if s.gongan {
             let _ = write!(
                 self.html,
-                "<img src=\"{}images/ga.png\" alt=\"\">",
-                self.base
+                "<img src=\"{}images/ga.png\"{}>",
+                self.base,
+                self.alt("")
             );
             self.a(
                 "http://www.beian.gov.cn/portal/registerSystemInfo",
@@ -919,11 +964,14 @@ impl Portals {
                 };
                 p.head(&format!("{title} - {site_title}"), viewport, &[]);
                 p.header();
+                let (l1, a1) = p.label("fx-name", "姓名", false);
+                let (l2, a2) = p.label("fx-phone", "手机号码", false);
+                let (l3, a3) = p.label("fx-body", "正文", false);
                 let _ = write!(
                     p.html,
                     "<div class=\"main\"><h2>{title}</h2><p>写信须知：请如实填写以下信息。</p>\
-                     <form action=\"{}hudong/submit\" method=\"post\"><input type=\"text\" name=\"name\" placeholder=\"姓名\">\
-                     <input type=\"text\" name=\"phone\" placeholder=\"联系方式\"><textarea name=\"content\"></textarea>\
+                     <form action=\"{}hudong/submit\" method=\"post\">{l1}<input type=\"text\" name=\"name\"{a1} placeholder=\"姓名\">\
+                     {l2}<input type=\"text\" name=\"phone\"{a2} placeholder=\"联系方式\">{l3}<textarea name=\"content\"{a3}></textarea>\
                      <input type=\"submit\" value=\"提交\"></form></div>",
                     p.base
                 );
@@ -932,7 +980,8 @@ impl Portals {
             ["znwd"] if s.qa.is_some() => {
                 p.head(&format!("智能问答 - {site_title}"), viewport, &[]);
                 p.header();
-                p.html.push_str("<div class=\"main\"><h2>您好，请问有什么可以帮您？</h2><input type=\"text\" id=\"ask\" placeholder=\"请输入您的问题\"></div>");
+                let (label, attrs) = p.label("ask", "问题", true);
+                let _ = write!(p.html, "<div class=\"main\"><h2>您好，请问有什么可以帮您？</h2>{label}<input type=\"text\" id=\"ask\"{attrs} placeholder=\"请输入您的问题\"></div>");
                 p.footer();
             }
             ["about"] => {
@@ -999,6 +1048,17 @@ impl Portals {
                     "{}calendar/{}/{}",
                     p.base, self.as_of.year, self.as_of.month
                 ));
+            }
+        }
+        if rest.is_empty()
+            && crate::robust::Robust::of(s) == Some(crate::robust::Robust::CrossHostRedirect)
+        {
+            // A page on this host that redirects to the other host (see `robust`).
+            if let Some(i) = p.html.rfind("</body>") {
+                let href = format!("{}{}", p.base, crate::robust::JUMP);
+                p.html
+                    .insert_str(i, &format!("<p><a href=\"{href}\">政务服务</a></p>"));
+                p.links.push(href);
             }
         }
         let (body, content_type) = match s.charset {
@@ -1073,6 +1133,9 @@ impl Portals {
             }
             p.html.push_str("</div>\n");
         }
+        for f in &s.feeds {
+            feed(p, f);
+        }
         if !s.broken_home.is_empty() {
             p.html.push_str("<div class=\"zt\"><h3>专题专栏</h3><ul>");
             let list = s.broken_home.clone();
@@ -1085,9 +1148,52 @@ impl Portals {
 fn qr(p: &mut P, img: &str, caption: &str) {
     let _ = write!(
         p.html,
-        "<div class=\"qr\"><img src=\"{}images/{img}.png\" alt=\"\"><p>{caption}</p></div>",
-        p.base
+        "<div class=\"qr\"><img src=\"{}images/{img}.png\"{}><p>{caption}</p></div>",
+        p.base,
+        p.alt("")
     );
+}
+
+/// The title of post `j` of a feed: at least 17 characters (never a menu entry), free of
+/// feature words.
+pub fn feed_title(s: &SiteSpec, f: &Feed, j: usize) -> String {
+    let topic = TOPICS[(j * 5 + s.index + f.heading.len()) % TOPICS.len()];
+    format!("【{topic}】{}这样推进{topic}工作（{}）", s.name, j + 1)
+}
+
+/// A 政务微博 / 政务微信 column: a heading bar with a 更多 link to the account, then the
+/// latest posts with their dates. Weibo posts link through t.cn short links (only the
+/// heading ties them to Weibo), WeChat posts to mp.weixin.qq.com articles.
+fn feed(p: &mut P, f: &Feed) {
+    let s = p.s;
+    let id = 100_000 + s.index;
+    let _ = write!(
+        p.html,
+        "<div class=\"xmt-feed\"><div class=\"hd\"><h3>{}</h3>",
+        f.heading
+    );
+    let more = match f.platform {
+        Platform::Weibo => format!("https://weibo.com/u/{id}"),
+        _ => format!("https://mp.weixin.qq.com/mp/profile_ext?action=home&__biz=MzA{id}"),
+    };
+    p.a(&more, "更多&gt;&gt;", " class=\"more\" target=\"_blank\"");
+    p.html.push_str("</div><ul class=\"list\">");
+    for (j, age) in f.ages.iter().enumerate() {
+        let href = match f.platform {
+            Platform::Weibo => format!("http://t.cn/A6fx{}p{j}", s.index),
+            _ => format!("https://mp.weixin.qq.com/s/fx{}w{j}", s.index),
+        };
+        let date = if f.dated {
+            p.date(*age)
+        } else {
+            let d = date_of(p.as_of, *age);
+            format!("{:02}-{:02}", d.month, d.day)
+        };
+        p.html.push_str("<li>");
+        p.a(&href, &feed_title(s, f, j), " target=\"_blank\"");
+        let _ = write!(p.html, "<span class=\"date\">{date}</span></li>");
+    }
+    p.html.push_str("</ul></div>\n");
 }
 
 fn plain(status: u16, ct: &str, body: Vec<u8>) -> Reply {

@@ -20,6 +20,8 @@ pub struct Shared {
     pub portals: Arc<Portals>,
     pub bomb: OnceLock<Arc<Vec<u8>>>,
     pub requests: AtomicU64,
+    /// Per-client state of the robustness portals.
+    pub robust: crate::robust::State,
 }
 
 impl Shared {
@@ -58,6 +60,10 @@ struct Request {
     target: String,
     keep_alive: bool,
     content_length: usize,
+    /// The `Cookie` header ("" when none): the JS-challenge site reads it.
+    cookie: String,
+    /// The `Host` header ("" when none): the cross-host portal reads it (`robust`).
+    host: String,
 }
 
 /// Reads one request head; `None` at a clean end of stream.
@@ -89,6 +95,8 @@ async fn read_head<R: AsyncBufReadExt + Unpin>(r: &mut R) -> std::io::Result<Opt
     let version = first.next().unwrap_or("HTTP/1.1").to_ascii_uppercase();
     let mut keep_alive = version != "HTTP/1.0";
     let mut content_length = 0;
+    let mut cookie = String::new();
+    let mut host = String::new();
     for l in &lines[1..] {
         if let Some((k, v)) = l.split_once(':') {
             let v = v.trim();
@@ -97,6 +105,10 @@ async fn read_head<R: AsyncBufReadExt + Unpin>(r: &mut R) -> std::io::Result<Opt
                     && (version != "HTTP/1.0" || v.eq_ignore_ascii_case("keep-alive"));
             } else if k.eq_ignore_ascii_case("content-length") {
                 content_length = v.parse().unwrap_or(0);
+            } else if k.eq_ignore_ascii_case("cookie") {
+                cookie = v.to_string();
+            } else if k.eq_ignore_ascii_case("host") {
+                host = v.to_string();
             }
         }
     }
@@ -105,6 +117,8 @@ async fn read_head<R: AsyncBufReadExt + Unpin>(r: &mut R) -> std::io::Result<Opt
         target,
         keep_alive,
         content_length,
+        cookie,
+        host,
     }))
 }
 
@@ -116,11 +130,17 @@ fn reason(status: u16) -> &'static str {
         404 => "Not Found",
         405 => "Method Not Allowed",
         412 => "Precondition Failed",
+        429 => "Too Many Requests",
         _ => "Status",
     }
 }
 
 async fn connection(stream: TcpStream, shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
+    // The rate-limited portal counts requests per client address.
+    let client = stream
+        .peer_addr()
+        .map(|a| a.ip())
+        .unwrap_or(std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST));
     let (r, mut w) = stream.into_split();
     let mut reader = BufReader::new(r);
     loop {
@@ -148,7 +168,10 @@ async fn connection(stream: TcpStream, shared: Arc<Shared>, mut stop: watch::Rec
             None => req.target.clone(),
         };
         let (path, query) = target.split_once('?').unwrap_or((&target, ""));
-        let reply = shared.portals.respond(path, query);
+        let reply =
+            crate::robust::respond(&shared.portals, &shared.robust, &req.host, client, path)
+                .or_else(|| crate::scripted::respond(&shared.portals, path, query, &req.cookie))
+                .unwrap_or_else(|| shared.portals.respond(path, query));
         let sent = tokio::select! {
             r = send(&mut w, &shared, reply, req.head_only, req.keep_alive) => r,
             _ = stop.changed() => return,

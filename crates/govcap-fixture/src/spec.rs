@@ -101,6 +101,58 @@ impl Platform {
     }
 }
 
+/// How a site names its form controls (WCAG 3.3.2 / 4.1.2, GB/T 37668).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Labels {
+    /// `aria-label` on every control.
+    Aria,
+    /// A `<label for>` naming every control.
+    LabelFor,
+    /// Placeholders only: no accessible name. Drawn only for sites with a search box, so
+    /// every page has an unlabelled control.
+    Missing,
+}
+
+/// The basic accessibility of a site's page templates; each defect is on every HTML page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct A11yBasics {
+    /// `<html lang="zh-CN">`.
+    pub lang: bool,
+    /// Images have `alt` (decorative ones `alt=""`); false: no `alt` at all (the logo link
+    /// then keeps a `title`, so links stay named).
+    pub alt: bool,
+    pub labels: Labels,
+    /// `<meta http-equiv="refresh" content="300">` on every page.
+    pub refresh: bool,
+}
+
+impl A11yBasics {
+    pub const CLEAN: A11yBasics = A11yBasics {
+        lang: true,
+        alt: true,
+        labels: Labels::Aria,
+        refresh: false,
+    };
+
+    /// What `accessibility_basics` should find: every page-wide defect fails its sub-check.
+    pub fn pass(&self) -> bool {
+        self.lang && self.alt && self.labels != Labels::Missing && !self.refresh
+    }
+}
+
+/// A 政务微博 / 政务微信 column on the home page with the account's latest posts.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Feed {
+    /// Weibo or WeChat (only platforms the site links).
+    pub platform: Platform,
+    pub heading: &'static str,
+    /// Post ages in days before `as_of`, newest first; always older than the newest column
+    /// item on the home page, so `freshness` and the search probe are unchanged.
+    pub ages: Vec<i64>,
+    /// Dates printed with their year; false: `11-20` only, which no check may read as a date.
+    pub dated: bool,
+}
+
 /// How a platform is shown: a link to the platform, or a QR image with a caption.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MediaStyle {
@@ -262,6 +314,11 @@ pub struct SiteSpec {
     /// A "今天是 2026年11月27日" banner (a date that is not an item).
     pub today_banner: bool,
     pub hostile: Option<Hostile>,
+    /// A site that needs a browser (see `scripted`).
+    pub scripted: Option<crate::scripted::Scripted>,
+    pub a11y_basics: A11yBasics,
+    /// 政务微博 / 政务微信 columns on the home page.
+    pub feeds: Vec<Feed>,
 }
 
 const FIRST: &[&str] = &[
@@ -383,6 +440,67 @@ fn columns(r: &mut Rng, care: u8) -> Vec<Column> {
             Column { name, kind, ages }
         })
         .collect()
+}
+
+/// Template accessibility: half the sites clean, the others with one or two page-wide
+/// defects (unlabelled controls only where a search box puts a control on every page).
+fn a11y_basics(r: &mut Rng, search: SearchKind) -> A11yBasics {
+    let mut b = A11yBasics::CLEAN;
+    if r.chance(0.5) {
+        b.labels = Labels::LabelFor;
+    }
+    if r.chance(0.5) {
+        return b;
+    }
+    for _ in 0..if r.chance(0.3) { 2 } else { 1 } {
+        match r.below(4) {
+            0 => b.lang = false,
+            1 => b.alt = false,
+            2 if search != SearchKind::None => b.labels = Labels::Missing,
+            2 => b.alt = false,
+            _ => b.refresh = true,
+        }
+    }
+    b
+}
+
+/// 政务微博 / 政务微信 columns for some linked accounts: recent (newest post 1–25 days old,
+/// where the columns allow), stale (45–240 days, or older than the newest column item) or
+/// printed without the year.
+fn feeds(r: &mut Rng, media: &[(Platform, MediaStyle)], columns: &[Column]) -> Vec<Feed> {
+    let Some(newest) = columns.iter().filter_map(|c| c.ages.first().copied()).min() else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for (p, _) in media {
+        let headings: &[&'static str] = match p {
+            Platform::Weibo => &["政务微博", "官方微博"],
+            Platform::Wechat => &["政务微信", "微信公众号", "官方微信"],
+            _ => continue,
+        };
+        if !r.chance(0.75) {
+            continue;
+        }
+        let first = if newest < 25 && r.chance(0.75) {
+            r.range(newest + 1, 25)
+        } else {
+            let lo = 45.max(newest + 1);
+            r.range(lo, lo.max(240))
+        };
+        let mut ages = Vec::new();
+        let mut a = first;
+        for _ in 0..r.range(2, 4) {
+            ages.push(a);
+            a += r.range(1, 9);
+        }
+        out.push(Feed {
+            platform: *p,
+            heading: r.pick(headings),
+            ages,
+            dated: !r.chance(0.12),
+        });
+    }
+    out
 }
 
 fn board(r: &mut Rng) -> Board {
@@ -535,7 +653,7 @@ pub fn normal_site(seed: u64, i: usize, code: String) -> SiteSpec {
         Vec::new()
     };
     let broken_inner = broken(&mut r, 3);
-    SiteSpec {
+    let mut spec = SiteSpec {
         index: i,
         code,
         province: r.pick(PROVINCES),
@@ -561,8 +679,15 @@ pub fn normal_site(seed: u64, i: usize, code: String) -> SiteSpec {
         meta_site_id: r.chance(0.6),
         today_banner: r.chance(0.3),
         hostile: None,
+        scripted: None,
         name,
-    }
+        a11y_basics: A11yBasics::CLEAN,
+        feeds: Vec::new(),
+    };
+    // Drawn last, so the features above stay what they were before these were added.
+    spec.a11y_basics = a11y_basics(&mut r, spec.search);
+    spec.feeds = feeds(&mut r, &spec.media, &spec.columns);
+    spec
 }
 
 /// A hostile site: a plain portal shape with the misbehaviour on top.

@@ -6,7 +6,7 @@
 //! probe, when run, adds one results page (not a link, so the `links` truth is unchanged).
 
 use crate::render::{base, Portals};
-use crate::spec::{ColumnKind, Hostile, SearchKind, SiteSpec, Viewport};
+use crate::spec::{ColumnKind, Hostile, Labels, Platform, SearchKind, SiteSpec, Viewport};
 use serde::Serialize;
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
@@ -18,6 +18,8 @@ const DYNAMIC_DAYS: i64 = 14;
 const NOTICE_DAYS: i64 = 183;
 const LONG_DAYS: i64 = 365;
 const UNANSWERED_DAYS: i64 = 90;
+/// A Weibo / WeChat account is active with a post at most this old (`new_media_active_days`).
+const ACTIVE_DAYS: i64 = 30;
 
 /// What the checks should find on one site.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -36,6 +38,45 @@ pub struct SiteTruth {
     pub pages: usize,
     /// Deepest page of that crawl.
     pub max_depth: u32,
+}
+
+impl SiteTruth {
+    /// Expected level per graded leaf the monitor fills from several checks, as
+    /// `observations::to_observations` should emit it: `I1.2` (none / one / both modes,
+    /// `checked` when both and `accessibility_basics` is true) and `S3.4` (none / one / both
+    /// of Weibo and WeChat linked, `active` when both have a dated post within 30 days).
+    /// A leaf is left out when the truth lacks the values it needs.
+    pub fn levels(&self) -> BTreeMap<String, Value> {
+        let mut out = BTreeMap::new();
+        let flag = |k: &str| self.values.get(k).and_then(Value::as_bool);
+        if let (Some(acc), Some(eld)) = (flag("accessibility"), flag("elderly_mode")) {
+            let level = match u8::from(acc) + u8::from(eld) {
+                0 => "none",
+                1 => "one",
+                _ if flag("accessibility_basics") == Some(true) => "checked",
+                _ => "both",
+            };
+            out.insert("I1.2".to_string(), json!(level));
+        }
+        if let Some(list) = self.values.get("new_media").and_then(Value::as_array) {
+            let has = |p: Platform| list.iter().any(|x| x == p.key());
+            let active = |p: Platform| {
+                self.details
+                    .get("new_media")
+                    .and_then(|d| d.pointer(&format!("/activity/{}/active", p.key())))
+                    .and_then(Value::as_bool)
+                    == Some(true)
+            };
+            let level = match u8::from(has(Platform::Weibo)) + u8::from(has(Platform::Wechat)) {
+                0 => "none",
+                1 => "one",
+                _ if active(Platform::Weibo) && active(Platform::Wechat) => "active",
+                _ => "both",
+            };
+            out.insert("S3.4".to_string(), json!(level));
+        }
+        out
+    }
 }
 
 /// Linear-interpolation percentile (numpy's default), as the checks report.
@@ -66,6 +107,8 @@ pub struct Crawled {
 pub fn walk(portals: &Portals, s: &SiteSpec) -> Vec<Crawled> {
     let b = base(&s.code);
     let disallowed = format!("{b}admin/");
+    // The redirect into a host whose robots.txt disallows its target (`robust`).
+    let jump = crate::robust::robots_skipped(s);
     let mut seen: HashMap<String, usize> = HashMap::new();
     let mut out: Vec<Crawled> = Vec::new();
     let mut queue = VecDeque::from([(b.clone(), 0u32)]);
@@ -94,7 +137,11 @@ pub fn walk(portals: &Portals, s: &SiteSpec) -> Vec<Crawled> {
         };
         if c.status == 200 && c.is_html {
             for l in &c.links {
-                if l.starts_with(&b) && !l.starts_with(&disallowed) && !seen.contains_key(l) {
+                if l.starts_with(&b)
+                    && !l.starts_with(&disallowed)
+                    && jump.as_deref() != Some(l.as_str())
+                    && !seen.contains_key(l)
+                {
                     seen.insert(l.clone(), out.len() + queue.len() + 1);
                     queue.push_back((l.clone(), depth + 1));
                 }
@@ -140,6 +187,9 @@ fn veto_list(
 
 /// The truth of one site; `url` is its portal URL.
 pub fn site_truth(portals: &Portals, s: &SiteSpec, url: String) -> SiteTruth {
+    if let Some(k) = s.scripted {
+        return crate::scripted::truth(s, k, url);
+    }
     let mut values: BTreeMap<String, Value> = BTreeMap::new();
     let mut details: BTreeMap<String, Value> = BTreeMap::new();
     if let Some(h) = s.hostile {
@@ -176,6 +226,13 @@ pub fn site_truth(portals: &Portals, s: &SiteSpec, url: String) -> SiteTruth {
         .filter(|c| c.status == 200 && c.is_html && !c.soft_404)
         .collect();
     values.insert("availability".into(), json!(1.0));
+    if crate::robust::Robust::of(s) == Some(crate::robust::Robust::RateLimited) {
+        // Its 429s were waited out: up, and neither challenged nor failed.
+        details.insert(
+            "availability".into(),
+            json!({ "successes": 1, "challenged": 0, "failures": {} }),
+        );
+    }
     values.insert("https".into(), json!(false));
 
     let with_vp = ok_html.iter().filter(|c| c.viewport).count();
@@ -198,12 +255,49 @@ pub fn site_truth(portals: &Portals, s: &SiteSpec, url: String) -> SiteTruth {
     values.insert("qa_assistant".into(), json!(s.qa.is_some()));
     values.insert("accessibility".into(), json!(s.a11y.is_some()));
     values.insert("elderly_mode".into(), json!(s.elderly.is_some()));
+    // Every defect is page-wide, so it fails its sub-check; the others pass (the logo link
+    // keeps a title when its image loses the alt, so `link_text` always passes).
+    let ab = s.a11y_basics;
+    let subs = [
+        ("lang", ab.lang),
+        ("title", true),
+        ("no_auto_refresh", !ab.refresh),
+        ("img_alt", ab.alt),
+        ("form_labels", ab.labels != Labels::Missing),
+        ("link_text", true),
+    ];
+    let mut basics = json!({
+        "failed": subs.iter().filter(|(_, ok)| !ok).map(|(n, _)| *n).collect::<Vec<_>>(),
+    });
+    for (n, ok) in subs {
+        basics[n] = json!({ "pass": ok });
+    }
+    values.insert("accessibility_basics".into(), json!(ab.pass()));
+    details.insert("accessibility_basics".into(), basics);
     let mut platforms: Vec<_> = s.media.iter().map(|(p, _)| *p).collect();
     platforms.sort();
     values.insert(
         "new_media".into(),
         json!(platforms.iter().map(|p| p.key()).collect::<Vec<_>>()),
     );
+    // Per linked platform, the newest dated post of its feed (undated feeds read as none).
+    let mut activity = serde_json::Map::new();
+    for p in &platforms {
+        let newest = s
+            .feeds
+            .iter()
+            .find(|f| f.platform == *p && f.dated)
+            .map(|f| (f.ages[0], f.ages.len()));
+        activity.insert(
+            p.key().into(),
+            json!({
+                "posts": newest.map_or(0, |(_, n)| n),
+                "latest_post_days": newest.map(|(a, _)| a),
+                "active": newest.map(|(a, _)| a <= ACTIVE_DAYS),
+            }),
+        );
+    }
+    details.insert("new_media".into(), json!({ "activity": activity }));
 
     match &s.board {
         Some(b) => {
@@ -309,12 +403,11 @@ pub fn site_truth(portals: &Portals, s: &SiteSpec, url: String) -> SiteTruth {
     };
     let mut home_t = BTreeSet::new();
     let mut inner_t = BTreeSet::new();
+    let jump = crate::robust::robots_skipped(s);
     for c in &ok_html {
-        for l in c
-            .links
-            .iter()
-            .filter(|l| l.starts_with(&b) && !l.starts_with(&disallowed))
-        {
+        for l in c.links.iter().filter(|l| {
+            l.starts_with(&b) && !l.starts_with(&disallowed) && jump.as_deref() != Some(l.as_str())
+        }) {
             if c.path == b {
                 home_t.insert(l.as_str());
             } else {

@@ -221,11 +221,11 @@ pub fn observations_csv(obs: &[Observation]) -> String {
                 o.year.to_string(),
                 match &o.value {
                     Value::Number(n) => n.to_string(),
-                    Value::Text(t) => t.clone(),
+                    Value::Text(t) => t.to_string(),
                 },
                 o.source.as_str().to_string(),
-                o.evaluator.clone().unwrap_or_default(),
-                o.evidence_url.clone().unwrap_or_default(),
+                o.evaluator.as_deref().unwrap_or_default().to_string(),
+                o.evidence_url.as_deref().unwrap_or_default().to_string(),
                 o.observed_at.clone().unwrap_or_default(),
                 o.note.clone().unwrap_or_default(),
             ]

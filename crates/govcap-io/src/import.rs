@@ -18,6 +18,7 @@
 
 use std::collections::HashMap;
 use std::path::Path;
+use std::sync::Arc;
 
 use govcap_core::engine::score::read_value;
 use govcap_core::framework::{Framework, Rule};
@@ -142,6 +143,7 @@ pub fn read_observations(
     let table = read_table(path, opts.sheet.as_deref())?;
     let mut ctx = Ctx {
         table: &table,
+        file: Arc::from(table.file_name.as_str()),
         framework,
         units: UnitIndex::new(units),
         opts,
@@ -239,6 +241,8 @@ impl<'a> UnitIndex<'a> {
 
 struct Ctx<'a> {
     table: &'a Table,
+    /// The file name every observation's origin shares.
+    file: Arc<str>,
     framework: &'a Framework,
     units: UnitIndex<'a>,
     opts: &'a ImportOptions,
@@ -252,8 +256,8 @@ struct Ctx<'a> {
 struct RowMeta {
     year: Option<i32>,
     source: Option<Source>,
-    evaluator: Option<String>,
-    evidence_url: Option<String>,
+    evaluator: Option<Arc<str>>,
+    evidence_url: Option<Arc<str>>,
     observed_at: Option<String>,
     note: Option<String>,
 }
@@ -482,8 +486,9 @@ impl<'a> Ctx<'a> {
             }
         };
         let trim = |s: Option<String>| s.map(|s| s.trim().to_string());
-        let evaluator = trim(self.text(columns, Field::Evaluator, row, cells));
-        let evidence_url = trim(self.text(columns, Field::EvidenceUrl, row, cells));
+        let shared = |s: Option<String>| s.map(|s| Arc::<str>::from(s.trim()));
+        let evaluator = shared(self.text(columns, Field::Evaluator, row, cells));
+        let evidence_url = shared(self.text(columns, Field::EvidenceUrl, row, cells));
         let observed_at = trim(self.text(columns, Field::ObservedAt, row, cells));
         // Notes are kept exactly as written.
         let note = self.text(columns, Field::Note, row, cells);
@@ -576,7 +581,7 @@ impl<'a> Ctx<'a> {
             observed_at: meta.observed_at.clone(),
             note: meta.note.clone(),
             origin: Origin {
-                file: self.table.file_name.clone(),
+                file: self.file.clone(),
                 row,
                 column: wide.then(|| self.table.column_name(col)),
             },

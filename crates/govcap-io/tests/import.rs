@@ -705,7 +705,7 @@ fn xlsx_wide_first_sheet_and_located_errors() {
     );
     assert!(got
         .iter()
-        .all(|o| o.year == 2021 && o.origin.file == "wide.xlsx"));
+        .all(|o| o.year == 2021 && &*o.origin.file == "wide.xlsx"));
 
     let bad = dir.path("bad.xlsx");
     let mut book = Workbook::new();

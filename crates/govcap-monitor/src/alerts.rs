@@ -32,6 +32,9 @@ pub struct AlertConfig {
     pub unanswered_days: i64,
     /// Alert when the certificate expires within this many days (critical once expired).
     pub cert_expiry_days: i64,
+    /// An alert POSTed to the webhook for the same site, rule and subject less than this many
+    /// hours before is not POSTed again (it is still written and stored); 0 sends every time.
+    pub webhook_repeat_hours: i64,
 }
 
 impl Default for AlertConfig {
@@ -42,6 +45,7 @@ impl Default for AlertConfig {
             stale_home_days: 14,
             unanswered_days: 90,
             cert_expiry_days: 14,
+            webhook_repeat_hours: 24,
         }
     }
 }
@@ -179,8 +183,10 @@ fn num(v: &Value, k: &str) -> Option<f64> {
 fn availability_counts(f: &Finding) -> Option<(f64, f64)> {
     let d = &f.details;
     let attempts = num(d, "attempts")?;
-    let counted =
-        attempts - num(d, "challenged").unwrap_or(0.0) - num(d, "robots_disallowed").unwrap_or(0.0);
+    let counted = attempts
+        - num(d, "challenged").unwrap_or(0.0)
+        - num(d, "rate_limited").unwrap_or(0.0)
+        - num(d, "robots_disallowed").unwrap_or(0.0);
     let ok = num(d, "successes")?;
     (counted > 0.0).then_some((counted, counted - ok))
 }
@@ -441,6 +447,75 @@ pub fn parse_findings(text: &str) -> Result<Vec<Finding>, String> {
         .enumerate()
         .filter(|(_, l)| !l.trim().is_empty())
         .map(|(i, l)| serde_json::from_str(l).map_err(|e| format!("line {}: {e}", i + 1)))
+        .collect()
+}
+
+/// What an alert is about within its site and rule: the third part of the key that repeat
+/// suppression ([`to_post`]) compares. Each rule watches one thing per site (the site, its
+/// home page, its message board, its certificate), so the rule names it; a rule that one day
+/// raises several alerts per site must say here what tells them apart.
+pub fn subject_key(rule: Rule) -> &'static str {
+    match rule {
+        Rule::Unreachable => "site",
+        Rule::HomeStale => "home_page",
+        Rule::MessageUnanswered => "message_board",
+        Rule::CertExpiring => "certificate",
+    }
+}
+
+/// An alert POSTed to the webhook before, as the alert history (the store) remembers it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Delivered {
+    pub code: String,
+    /// Rule name ([`Rule::as_str`]); unknown names are ignored.
+    pub rule: String,
+    /// [`Severity::as_str`].
+    pub severity: String,
+    /// The time of the run that raised and POSTed it (its `last_seen`), RFC 3339: runs are
+    /// compared by their own times, so a daily schedule is not shifted by how long a run took.
+    pub at: String,
+}
+
+/// Which of `alerts` (raised at `now`) to POST: `false` for an alert whose (site code, rule,
+/// [`subject_key`]) was already POSTed less than `window_hours` before `now`, unless its
+/// severity rose since (a warning turning critical is news). Pure; `delivered` may hold any
+/// history (other sites, older posts, times after `now`, which are ignored). A window of 0 or
+/// less, or an unparseable `now`, sends everything.
+pub fn to_post(
+    alerts: &[Alert],
+    delivered: &[Delivered],
+    now: &str,
+    window_hours: i64,
+) -> Vec<bool> {
+    let Some(now_s) = epoch_seconds(now).filter(|_| window_hours > 0) else {
+        return vec![true; alerts.len()];
+    };
+    let start = now_s - window_hours * 3600;
+    // (code, rule, subject) → highest severity POSTed within the window.
+    let mut recent: BTreeMap<(&str, Rule, &str), Severity> = BTreeMap::new();
+    for d in delivered {
+        let (Some(rule), Some(sev), Some(t)) = (
+            Rule::parse(&d.rule),
+            Severity::parse(&d.severity),
+            epoch_seconds(&d.at),
+        ) else {
+            continue;
+        };
+        if t <= start || t > now_s {
+            continue;
+        }
+        let e = recent
+            .entry((d.code.as_str(), rule, subject_key(rule)))
+            .or_insert(sev);
+        *e = (*e).max(sev);
+    }
+    alerts
+        .iter()
+        .map(|a| {
+            recent
+                .get(&(a.code.as_str(), a.rule, subject_key(a.rule)))
+                .is_none_or(|sent| a.severity > *sent)
+        })
         .collect()
 }
 

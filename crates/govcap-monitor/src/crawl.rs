@@ -5,6 +5,13 @@
 //! (digits folded, query values dropped) so an endless calendar or a paging loop cannot eat
 //! the page budget. HTML is parsed in a plain function that returns owned links, because
 //! `scraper`'s documents are `!Send` and must not live across an `.await`.
+//!
+//! Manners beyond robots.txt for links: a redirect into another in-scope host stops at that
+//! host until its robots.txt is read (once per host) and allows the target; a disallowed
+//! target is skipped like a disallowed link. Rate-limit refusals (429 / 503 with
+//! `Retry-After`) slow the host down for the rest of the run (see `fetch`) and are listed in
+//! the `rate_limited` fact. The home page's phase timings come from a probe of their own
+//! (`home_timings_ms`).
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::io;
@@ -244,6 +251,10 @@ struct Visit<'a> {
     robots_facts: Vec<Value>,
     /// Hosts that needed the legacy client or failed certificate verification.
     tls: HashMap<String, (bool, bool)>,
+    /// Pages refused for our rate at least once (the `rate_limited` fact).
+    rate_limited: Vec<Value>,
+    /// Redirects into another in-scope host that its robots.txt disallows.
+    robots_redirects: Vec<Value>,
 }
 
 impl Visit<'_> {
@@ -258,7 +269,24 @@ impl Visit<'_> {
             max_body_bytes: None,
             insecure,
             legacy,
+            hold_cross_host: false,
         }
+    }
+
+    /// Notes a rate-limit refusal (`rate_limited` fact), with the host's spacing after it.
+    fn note_rate_limit(&mut self, url: &str, f: &Fetched) {
+        let Some(rl) = &f.rate_limit else { return };
+        let host = Url::parse(url).map(|u| host_key(&u)).unwrap_or_default();
+        self.rate_limited.push(json!({
+            "url": url,
+            "status": rl.status,
+            "retry_after_s": rl.retry_after_s,
+            "refusals": rl.refusals,
+            "waited_ms": rl.waited_ms,
+            "refused": rl.refused,
+            "host_spacing_ms": self.fetcher.gates().interval(&host).map(|d| d.as_millis() as u64),
+            "evidence": f.page.warc_record,
+        }));
     }
 
     fn remember_tls(&mut self, url: &str, f: &Fetched) {
@@ -348,6 +376,8 @@ pub async fn crawl_site(
         robots: HashMap::new(),
         robots_facts: Vec::new(),
         tls: HashMap::new(),
+        rate_limited: Vec::new(),
+        robots_redirects: Vec::new(),
     };
 
     // robots.txt first, then the home page (always fetched: it is the availability probe).
@@ -369,10 +399,25 @@ pub async fn crawl_site(
     };
     v.archive(&mut home)?;
     v.remember_tls(home_url.as_str(), &home);
+    v.note_rate_limit(home_url.as_str(), &home);
     visit
         .attempts
         .push((home.page.fetched_at.clone(), home.page.state));
     home_facts(&mut facts, &home);
+
+    // Phase timings of the home page, on a request of their own (only when the server
+    // answered at all: a probe of a dead host would only time the failure again). The
+    // probe's bytes are not archived: it yields timings, not evidence about the content.
+    if fetcher.config().timing_probe && home.page.status.is_some() && !cancel.is_cancelled() {
+        let probe = tokio::select! {
+            biased;
+            _ = cancel.cancelled() => None,
+            t = fetcher.probe_timings(&home.page.final_url, v.deadline) => t,
+        };
+        if let Some(t) = probe {
+            facts.insert(checks::facts::HOME_TIMINGS_MS.into(), json!(t));
+        }
+    }
 
     let mut frontier = Frontier::new(&home_url, cfg);
     let home_final = Url::parse(&home.page.final_url).ok();
@@ -460,7 +505,8 @@ pub async fn crawl_site(
                 continue;
             }
             let f = fetcher.clone();
-            let opts = v.options(&item.url);
+            let mut opts = v.options(&item.url);
+            opts.hold_cross_host = true;
             inflight.spawn(async move {
                 let r = f.fetch(item.url.as_str(), &opts).await;
                 (item, r)
@@ -483,6 +529,35 @@ pub async fn crawl_site(
             continue;
         }
         v.archive(&mut f)?;
+        if let Some(next) = f.held_redirect.clone() {
+            // A redirect into another host: an in-scope host's robots.txt is read (once per
+            // host) and obeyed before the target is fetched, as for a link to it.
+            f.exchanges.clear(); // archived above; `follow` adds the next hops
+            let target = Url::parse(&next).ok();
+            if let Some(t) = target.as_ref().filter(|t| frontier.in_scope(t)) {
+                let robots = v.robots_for(t).await?;
+                if !robots.allowed(t.as_str()) {
+                    stats.skipped_robots += 1;
+                    v.robots_redirects.push(json!({
+                        "url": url.as_str(),
+                        "target": next,
+                        "evidence": f.page.warc_record,
+                    }));
+                    continue;
+                }
+            }
+            let fe = fetcher.clone();
+            let mut opts = target
+                .as_ref()
+                .map_or_else(|| v.options(url), |t| v.options(t));
+            opts.hold_cross_host = true;
+            inflight.spawn(async move {
+                let r = fe.follow(f, &opts).await;
+                (item, r)
+            });
+            continue;
+        }
+        v.note_rate_limit(url.as_str(), &f);
         if f.cut_by_deadline {
             // Our budget ran out mid-fetch: archived, but no verdict on the page.
             stats.budget_exhausted = true;
@@ -510,6 +585,15 @@ pub async fn crawl_site(
     }
     stats.pages = visit.pages.len();
     facts.insert("robots".into(), Value::Array(v.robots_facts));
+    if !v.rate_limited.is_empty() {
+        facts.insert("rate_limited".into(), Value::Array(v.rate_limited));
+    }
+    if !v.robots_redirects.is_empty() {
+        facts.insert(
+            "robots_disallowed_redirects".into(),
+            Value::Array(v.robots_redirects),
+        );
+    }
     facts.insert(
         "crawl".into(),
         json!({

@@ -5,7 +5,10 @@
 //! the client's auto-decompression would both rewrite the archived bytes and let a gzip bomb
 //! exhaust memory), and redirects (followed by hand so every hop is recorded and archived).
 //! Transient failures (timeouts, resets, 5xx) are retried with exponential backoff; 4xx
-//! never. A rustls handshake failure is retried through a legacy-TLS (OpenSSL) client when
+//! never, except a refusal for our rate (429, or 503 with `Retry-After`): its `Retry-After`
+//! (delta-seconds or HTTP-date) is waited for up to [`FetchConfig::max_retry_after`], the
+//! whole host is held back meanwhile and spaced wider afterwards, and a page still refused is
+//! reported as rate-limited ([`RATE_LIMITED_STATE`]), not as a 4xx or an outage. A rustls handshake failure is retried through a legacy-TLS (OpenSSL) client when
 //! the `legacy-tls` feature is on, and that is recorded on the page; a certificate failure
 //! is retried without verification so content checks can still run, and the certificate
 //! verdict is kept in [`Fetched::cert_error`]. WAF challenges are reported, never answered.
@@ -55,7 +58,8 @@ pub struct FetchConfig {
     pub retries: u32,
     /// First backoff; doubled per retry.
     pub backoff: Duration,
-    /// Longest `Retry-After` honoured (longer ones are not waited for).
+    /// Longest `Retry-After` honoured on a 429 / 503 (longer ones are not waited for: the page
+    /// is recorded as rate-limited at once, and the host is still slowed down).
     pub max_retry_after: Duration,
     /// Requests in flight per host.
     pub per_host_inflight: usize,
@@ -70,6 +74,9 @@ pub struct FetchConfig {
     pub resolve: Vec<(String, SocketAddr)>,
     /// Also fetch the home page over the host's IPv6 (AAAA) addresses and compare.
     pub ipv6_probe: bool,
+    /// Also time the home page's phases (DNS, connect, TLS, first byte) on a request of its
+    /// own ([`Fetcher::probe_timings`]): one more request per site, not archived.
+    pub timing_probe: bool,
 }
 
 impl Default for FetchConfig {
@@ -84,7 +91,7 @@ impl Default for FetchConfig {
             max_redirects: 5,
             retries: 2,
             backoff: Duration::from_millis(500),
-            max_retry_after: Duration::from_secs(10),
+            max_retry_after: Duration::from_secs(60),
             per_host_inflight: 2,
             min_interval: Duration::from_millis(250),
             legacy_tls_fallback: true,
@@ -92,6 +99,7 @@ impl Default for FetchConfig {
             default_tld: "cn".to_string(),
             resolve: Vec::new(),
             ipv6_probe: true,
+            timing_probe: true,
         }
     }
 }
@@ -167,6 +175,36 @@ pub struct Fetched {
     /// True when the caller's deadline (not the per-request timeout) cut the last attempt:
     /// the timeout is ours, not the site's.
     pub cut_by_deadline: bool,
+    /// Set when the server refused us for our rate at least once (429, or 503 with
+    /// `Retry-After`), whether or not a retry then got through.
+    pub rate_limit: Option<RateLimit>,
+    /// A redirect to another host, not followed because [`FetchOptions::hold_cross_host`]
+    /// asked to stop there (the caller checks that host's robots.txt, then calls
+    /// [`Fetcher::follow`]). The page is not finished while this is set.
+    pub held_redirect: Option<String>,
+}
+
+/// The state of a page the server kept refusing for our rate (never `http_4xx`, never
+/// down); [`Fetched::rate_limit`] and the visit's `rate_limited` fact say what was asked.
+pub const RATE_LIMITED_STATE: FetchState = FetchState::RateLimited;
+
+/// The `waf_marker` of a rate-limited page (see [`RATE_LIMITED_STATE`]).
+pub const RATE_LIMITED_MARKER: &str = "rate_limited";
+
+/// What a rate-limit refusal said and what we did about it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RateLimit {
+    /// Status of the last refusal (429 or 503).
+    pub status: u16,
+    /// The last `Retry-After`, in seconds (`None` when absent or unreadable).
+    pub retry_after_s: Option<f64>,
+    /// Refusals received for this page.
+    pub refusals: u32,
+    /// Time spent waiting for the server's turn, in ms.
+    pub waited_ms: u64,
+    /// True when the page was still refused at the end (the wait was over the cap, past the
+    /// deadline, or the retries ran out).
+    pub refused: bool,
 }
 
 /// Per-fetch options.
@@ -180,6 +218,9 @@ pub struct FetchOptions {
     pub insecure: bool,
     /// Use the legacy-TLS client from the start (the host needed it once).
     pub legacy: bool,
+    /// Stop before following a redirect to another host (`host:port`) and return with
+    /// [`Fetched::held_redirect`] set, so the caller can consult that host's robots.txt.
+    pub hold_cross_host: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -231,6 +272,25 @@ impl HostGates {
         let gate = self.gate(host);
         let mut slot = gate.slot.lock().unwrap_or_else(|e| e.into_inner());
         slot.1 = slot.1.max(delay);
+    }
+
+    /// After a rate-limit refusal: nothing starts on the host before `hold` has passed, and
+    /// its spacing is doubled (at least 1 s, at least `hold`, at most `cap`) for the rest of
+    /// the run, so the crawler stops hammering a host that asked it to slow down.
+    pub fn back_off(&self, host: &str, hold: Duration, cap: Duration) {
+        let gate = self.gate(host);
+        let mut slot = gate.slot.lock().unwrap_or_else(|e| e.into_inner());
+        slot.0 = slot.0.max(Instant::now() + hold);
+        let wider = (slot.1 * 2).max(Duration::from_secs(1)).max(hold);
+        slot.1 = slot.1.max(wider.min(cap.max(slot.1)));
+    }
+
+    /// The host's current spacing of request starts (`None` before its first request).
+    pub fn interval(&self, host: &str) -> Option<Duration> {
+        let gates = self.gates.lock().unwrap_or_else(|e| e.into_inner());
+        let gate = gates.get(host)?;
+        let slot = gate.slot.lock().unwrap_or_else(|e| e.into_inner());
+        Some(slot.1)
     }
 
     /// Waits for the host's turn; the permit caps requests in flight until dropped.
@@ -390,8 +450,10 @@ impl Fetcher {
             waf_marker: None,
             sent: false,
             cut_by_deadline: false,
+            rate_limit: None,
+            held_redirect: None,
         };
-        let mut current = match Url::parse(url) {
+        let current = match Url::parse(url) {
             Ok(u) if matches!(u.scheme(), "http" | "https") && u.host_str().is_some() => u,
             _ => {
                 out.page.state = FetchState::Other;
@@ -399,6 +461,49 @@ impl Fetcher {
                 return out;
             }
         };
+        let visited = vec![current.as_str().to_string()];
+        self.run(out, current, visited, opts, started, deadline)
+            .await
+    }
+
+    /// Continues a fetch that stopped at [`Fetched::held_redirect`]: the hops, exchanges and
+    /// redirect count carry over, so loops and the redirect cap are judged over the whole
+    /// chain. A result without a held redirect is returned as is.
+    pub async fn follow(&self, mut held: Fetched, opts: &FetchOptions) -> Fetched {
+        let Some(next) = held.held_redirect.take() else {
+            return held;
+        };
+        let Ok(current) = Url::parse(&next) else {
+            held.page.state = FetchState::Other;
+            held.error = Some(format!("not an http(s) URL: {next}"));
+            return held;
+        };
+        let cfg = &self.inner.cfg;
+        let started = Instant::now()
+            .checked_sub(Duration::from_millis(held.page.elapsed_ms))
+            .unwrap_or_else(Instant::now);
+        let deadline = opts
+            .deadline
+            .unwrap_or(Instant::now() + cfg.timeout * (cfg.retries + 1) * 2);
+        let mut visited = vec![held.page.url.clone()];
+        visited.extend(held.page.redirects.iter().cloned());
+        held.error = None;
+        held.page.state = FetchState::Other;
+        self.run(held, current, visited, opts, started, deadline)
+            .await
+    }
+
+    /// The hop loop shared by [`Fetcher::fetch`] and [`Fetcher::follow`].
+    async fn run(
+        &self,
+        mut out: Fetched,
+        mut current: Url,
+        mut visited: Vec<String>,
+        opts: &FetchOptions,
+        started: Instant,
+        deadline: Instant,
+    ) -> Fetched {
+        let cfg = &self.inner.cfg;
         let mut kind = if opts.legacy && self.inner.legacy.is_some() {
             ClientKind::Legacy
         } else if opts.insecure {
@@ -406,7 +511,6 @@ impl Fetcher {
         } else {
             ClientKind::Main
         };
-        let mut visited = vec![current.as_str().to_string()];
         let body_cap = opts.max_body_bytes.unwrap_or(cfg.max_body_bytes);
 
         'hops: loop {
@@ -415,6 +519,8 @@ impl Fetcher {
                 let host = host_key(&current);
                 let Some(_permit) = self.inner.gates.acquire(&host, deadline).await else {
                     out.page.state = FetchState::Timeout;
+                    // Our budget, not the site: the caller must not judge the page by it.
+                    out.cut_by_deadline = true;
                     out.error = Some("time budget ran out before the request could be sent".into());
                     out.page.elapsed_ms = started.elapsed().as_millis() as u64;
                     return out;
@@ -444,6 +550,40 @@ impl Fetcher {
                         continue;
                     }
                 }
+                // Refused for our rate: wait as asked (up to the cap), holding the whole host
+                // back meanwhile, and space it wider from now on.
+                if let Some((status, retry_after)) = hop.refusal(cfg.max_decoded_bytes) {
+                    let rl = out.rate_limit.get_or_insert(RateLimit {
+                        status,
+                        retry_after_s: None,
+                        refusals: 0,
+                        waited_ms: 0,
+                        refused: false,
+                    });
+                    rl.status = status;
+                    rl.refusals += 1;
+                    rl.retry_after_s = retry_after.map(|d| d.as_secs_f64());
+                    let wait = match retry_after {
+                        Some(d) if d > cfg.max_retry_after => None,
+                        Some(d) => Some(d.max(cfg.backoff)),
+                        None => Some(cfg.backoff * 2u32.saturating_pow(attempt)),
+                    };
+                    let hold = wait.unwrap_or(Duration::ZERO);
+                    self.inner.gates.back_off(&host, hold, cfg.max_retry_after);
+                    // The server said when to come back: at least one retry, even when
+                    // transient failures are not retried (`retries: 0`).
+                    if let Some(wait) = wait {
+                        if attempt < cfg.retries.max(1) && Instant::now() + wait < deadline {
+                            attempt += 1;
+                            rl.waited_ms += wait.as_millis() as u64;
+                            drop(_permit);
+                            // The gate now opens for this host no earlier than `wait` from now.
+                            continue;
+                        }
+                    }
+                    rl.refused = true;
+                    break hop;
+                }
                 let transient = matches!(
                     state,
                     FetchState::Timeout | FetchState::Reset | FetchState::Empty
@@ -451,7 +591,7 @@ impl Fetcher {
                     && !hop.is_waf(cfg.max_decoded_bytes));
                 if transient && attempt < cfg.retries {
                     let mut wait = cfg.backoff * 2u32.saturating_pow(attempt);
-                    if let Some(ra) = hop.retry_after() {
+                    if let Some(ra) = hop.retry_after(clock::now_millis() / 1000) {
                         wait = wait.max(ra.min(cfg.max_retry_after));
                     }
                     if Instant::now() + wait < deadline {
@@ -488,6 +628,16 @@ impl Fetcher {
                         }
                         out.page.redirects.push(next.to_string());
                         visited.push(next.to_string());
+                        if opts.hold_cross_host && host_key(&next) != host_key(&current) {
+                            out.page.final_url = current.to_string();
+                            out.page.status = Some(resp.status);
+                            out.page.state = FetchState::Other;
+                            out.error = Some(format!(
+                                "redirect to another host held for its robots.txt: {next}"
+                            ));
+                            out.held_redirect = Some(next.to_string());
+                            break 'hops;
+                        }
                         current = next;
                         continue 'hops;
                     }
@@ -585,6 +735,24 @@ impl Fetcher {
                 out.waf_marker.unwrap_or("?")
             ));
         }
+        if let Some(rl) = out.rate_limit.as_ref().filter(|r| r.refused) {
+            if out.waf_marker.is_none() && matches!(resp.status, 429 | 503) {
+                out.page.state = RATE_LIMITED_STATE;
+                out.waf_marker = Some(RATE_LIMITED_MARKER);
+                let after = match rl.retry_after_s {
+                    Some(s) if s > cfg.max_retry_after.as_secs_f64() => format!(
+                        "Retry-After {s} s is over the {} s cap, not waited for",
+                        cfg.max_retry_after.as_secs()
+                    ),
+                    Some(s) => format!("Retry-After {s} s"),
+                    None => "no usable Retry-After".to_string(),
+                };
+                out.error = Some(format!(
+                    "rate limited: HTTP {} after {} refusal(s), {after}",
+                    resp.status, rl.refusals
+                ));
+            }
+        }
         out.body = body;
     }
 
@@ -655,6 +823,8 @@ impl Fetcher {
             waf_marker: None,
             sent: false,
             cut_by_deadline: false,
+            rate_limit: None,
+            held_redirect: None,
         };
         let permit = self.inner.gates.acquire(&host_key(&url), deadline).await;
         if permit.is_some() {
@@ -682,6 +852,94 @@ impl Fetcher {
             addresses: addresses.to_vec(),
             fetched,
             same_site,
+        })
+    }
+
+    /// Times the phases of one plain request for `url` (no redirects followed), on sockets of
+    /// its own so each phase is seen: DNS lookup, TCP connect, TLS handshake (any certificate
+    /// accepted: validity is the `https` check's business), time to first byte after the
+    /// request was written, and total until the body ended. Waits for the host's turn like
+    /// any request and is bounded by `deadline` and the per-request timeout. `None` when any
+    /// phase failed or the body did not end within the bounds and the body cap: a timing is
+    /// reported only when measured.
+    pub async fn probe_timings(&self, url: &str, deadline: Instant) -> Option<Timings> {
+        let cfg = &self.inner.cfg;
+        let url = Url::parse(url).ok()?;
+        let https = match url.scheme() {
+            "https" => true,
+            "http" => false,
+            _ => return None,
+        };
+        let port = url.port_or_known_default()?;
+        let host = url.host()?.to_owned();
+        let _permit = self.inner.gates.acquire(&host_key(&url), deadline).await?;
+        let limit = deadline.min(Instant::now() + cfg.timeout);
+        let t0 = Instant::now();
+        let (addrs, dns) = match &host {
+            url::Host::Ipv4(ip) => (vec![SocketAddr::new(IpAddr::V4(*ip), port)], None),
+            url::Host::Ipv6(ip) => (vec![SocketAddr::new(IpAddr::V6(*ip), port)], None),
+            url::Host::Domain(d) => {
+                let pinned: Vec<SocketAddr> = cfg
+                    .resolve
+                    .iter()
+                    .filter(|(h, _)| h == d)
+                    .map(|(_, a)| SocketAddr::new(a.ip(), port))
+                    .collect();
+                if pinned.is_empty() {
+                    let lookup = tokio::net::lookup_host((d.as_str(), port));
+                    let found: Vec<SocketAddr> = tokio::time::timeout_at(limit.into(), lookup)
+                        .await
+                        .ok()?
+                        .ok()?
+                        .collect();
+                    (found, Some(ms(t0.elapsed())))
+                } else {
+                    // Pinned addresses: there was no lookup to time.
+                    (pinned, None)
+                }
+            }
+        };
+        let t1 = Instant::now();
+        let mut stream = None;
+        for a in addrs {
+            let until = limit.min(Instant::now() + cfg.connect_timeout);
+            if let Ok(Ok(s)) =
+                tokio::time::timeout_at(until.into(), tokio::net::TcpStream::connect(a)).await
+            {
+                stream = Some(s);
+                break;
+            }
+        }
+        let stream = stream?;
+        let connect = ms(t1.elapsed());
+        let _ = stream.set_nodelay(true);
+        let head = probe_request(&url, &cfg.user_agent);
+        let cap = cfg.max_body_bytes;
+        let (tls, ttfb, end) = if https {
+            let name = match &host {
+                url::Host::Domain(d) => rustls::pki_types::ServerName::try_from(d.clone()).ok()?,
+                url::Host::Ipv4(ip) => rustls::pki_types::ServerName::from(IpAddr::V4(*ip)),
+                url::Host::Ipv6(ip) => rustls::pki_types::ServerName::from(IpAddr::V6(*ip)),
+            };
+            let t2 = Instant::now();
+            let connector = tokio_rustls::TlsConnector::from(probe_tls_config());
+            let tls = tokio::time::timeout_at(limit.into(), connector.connect(name, stream))
+                .await
+                .ok()?
+                .ok()?;
+            let tls_ms = ms(t2.elapsed());
+            let (ttfb, end) = timed_exchange(tls, &head, limit, cap).await?;
+            (Some(tls_ms), ttfb, end)
+        } else {
+            let (ttfb, end) = timed_exchange(stream, &head, limit, cap).await?;
+            (None, ttfb, end)
+        };
+        Some(Timings {
+            dns,
+            connect,
+            tls,
+            ttfb: ms(ttfb),
+            total: ms(end.duration_since(t0)),
         })
     }
 
@@ -854,11 +1112,233 @@ impl Hop {
         waf_challenge(r.status, &r.headers, &body).is_some()
     }
 
-    fn retry_after(&self) -> Option<Duration> {
+    /// `Retry-After`, as a wait from `now_s` (Unix seconds).
+    fn retry_after(&self, now_s: i64) -> Option<Duration> {
         let r = self.exchange.response.as_ref()?;
-        let v = r.headers.iter().find(|(k, _)| k == "retry-after")?.1.trim();
-        v.parse::<u64>().ok().map(Duration::from_secs)
+        let v = &r.headers.iter().find(|(k, _)| k == "retry-after")?.1;
+        parse_retry_after(v, now_s)
     }
+
+    /// A refusal for our rate: 429, or 503 with a `Retry-After` (a 503 without one is an
+    /// ordinary server error). A scripted challenge on those statuses stays a challenge.
+    /// Returns the status and the asked wait.
+    fn refusal(&self, cap: usize) -> Option<(u16, Option<Duration>)> {
+        let r = self.exchange.response.as_ref()?;
+        let has_header = r.headers.iter().any(|(k, _)| k == "retry-after");
+        let refused = r.status == 429 || (r.status == 503 && has_header);
+        if !refused || self.is_waf(cap) {
+            return None;
+        }
+        Some((r.status, self.retry_after(clock::now_millis() / 1000)))
+    }
+}
+
+/// Reads a `Retry-After` value (RFC 9110 §10.2.3): delta-seconds, or an HTTP-date (the
+/// IMF-fixdate `Sun, 06 Nov 1994 08:49:37 GMT`, and the obsolete RFC 850 and asctime forms
+/// recipients must accept), as a wait from `now_s` (Unix seconds). A date in the past is no
+/// wait; anything else unreadable is `None`.
+pub fn parse_retry_after(value: &str, now_s: i64) -> Option<Duration> {
+    let v = value.trim();
+    if !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()) {
+        return Some(Duration::from_secs(v.parse::<u64>().unwrap_or(u64::MAX)));
+    }
+    let at = http_date(v)?;
+    Some(Duration::from_secs(u64::try_from(at - now_s).unwrap_or(0)))
+}
+
+/// Unix seconds of an HTTP-date in any of its three forms.
+fn http_date(v: &str) -> Option<i64> {
+    const MONTHS: [&str; 12] = [
+        "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
+    ];
+    let month = |m: &str| {
+        MONTHS
+            .iter()
+            .position(|x| m.eq_ignore_ascii_case(x))
+            .map(|i| i as u32 + 1)
+    };
+    let clock = |t: &str| -> Option<i64> {
+        let mut it = t.split(':').map(|x| x.parse::<i64>().ok());
+        let (h, m, s) = (it.next()??, it.next()??, it.next()??);
+        (it.next().is_none() && h < 24 && m < 60 && s < 61).then_some(h * 3600 + m * 60 + s)
+    };
+    let words: Vec<&str> = v.split_whitespace().collect();
+    let (day, mon, year, time) = match words.as_slice() {
+        // IMF-fixdate: Sun, 06 Nov 1994 08:49:37 GMT
+        [_, d, m, y, t, "GMT"] => (d.parse().ok()?, month(m)?, y.parse::<i64>().ok()?, *t),
+        // RFC 850: Sunday, 06-Nov-94 08:49:37 GMT
+        [_, dmy, t, "GMT"] => {
+            let mut p = dmy.split('-');
+            let (d, m, y) = (p.next()?, p.next()?, p.next()?);
+            let y: i64 = y.parse().ok()?;
+            // Two-digit years more than 50 years ahead are in the past (RFC 9110).
+            let y = if y < 100 {
+                if y >= 70 {
+                    1900 + y
+                } else {
+                    2000 + y
+                }
+            } else {
+                y
+            };
+            (d.parse().ok()?, month(m)?, y, *t)
+        }
+        // asctime: Sun Nov  6 08:49:37 1994
+        [_, m, d, t, y] => (d.parse().ok()?, month(m)?, y.parse::<i64>().ok()?, *t),
+        _ => return None,
+    };
+    let date = crate::checks::dates::Date::new(i32::try_from(year).ok()?, mon, day)?;
+    Some(date.days_since_epoch() * 86_400 + clock(time)?)
+}
+
+/// Phase timings of the home page, in milliseconds (microsecond precision: on loopback the
+/// phases are well under a millisecond). A phase that did not happen is `None`: no DNS
+/// lookup for an address or a pinned host, no TLS over http.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+pub struct Timings {
+    pub dns: Option<f64>,
+    pub connect: f64,
+    pub tls: Option<f64>,
+    /// From the request written to the first response byte.
+    pub ttfb: f64,
+    /// From the start of the lookup to the end of the body.
+    pub total: f64,
+}
+
+fn ms(d: Duration) -> f64 {
+    (d.as_secs_f64() * 1e6).round() / 1e3
+}
+
+/// The timing probe's request: like the client's, but uncompressed and closing the
+/// connection, so the end of the body is the end of the stream.
+fn probe_request(url: &Url, user_agent: &str) -> Vec<u8> {
+    let mut target = url.path().to_string();
+    if let Some(q) = url.query() {
+        target.push('?');
+        target.push_str(q);
+    }
+    let host = match url.port() {
+        Some(p) => format!("{}:{p}", url.host_str().unwrap_or("")),
+        None => url.host_str().unwrap_or("").to_string(),
+    };
+    format!(
+        "GET {target} HTTP/1.1\r\nHost: {host}\r\nUser-Agent: {user_agent}\r\n\
+         Accept: text/html,application/xhtml+xml,*/*;q=0.8\r\nAccept-Encoding: identity\r\n\
+         Connection: close\r\n\r\n"
+    )
+    .into_bytes()
+}
+
+/// Writes `head`, then reads to the end of the stream: (time to the first byte after the
+/// write, instant of the end). `None` on an error, the limit, or more than `cap` bytes.
+async fn timed_exchange<S>(
+    mut s: S,
+    head: &[u8],
+    limit: Instant,
+    cap: usize,
+) -> Option<(Duration, Instant)>
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+{
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let until: tokio::time::Instant = limit.into();
+    tokio::time::timeout_at(until, async {
+        s.write_all(head).await?;
+        s.flush().await
+    })
+    .await
+    .ok()?
+    .ok()?;
+    let sent = Instant::now();
+    let mut buf = vec![0u8; 16 * 1024];
+    let mut first = None;
+    let mut total = 0usize;
+    loop {
+        let n = match tokio::time::timeout_at(until, s.read(&mut buf))
+            .await
+            .ok()?
+        {
+            Ok(n) => n,
+            // A TLS peer that closes without close_notify has still sent everything.
+            Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof && first.is_some() => 0,
+            Err(_) => return None,
+        };
+        if n == 0 {
+            break;
+        }
+        first.get_or_insert_with(|| sent.elapsed());
+        total += n;
+        if total > cap + 64 * 1024 {
+            return None;
+        }
+    }
+    Some((first?, Instant::now()))
+}
+
+/// rustls for the timing probe: the ring provider, and any certificate accepted (signatures
+/// still checked), since only the handshake's duration is measured here.
+fn probe_tls_config() -> Arc<rustls::ClientConfig> {
+    use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+    use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+    use rustls::{DigitallySignedStruct, SignatureScheme};
+
+    #[derive(Debug)]
+    struct AnyCert(Arc<rustls::crypto::CryptoProvider>);
+    impl ServerCertVerifier for AnyCert {
+        fn verify_server_cert(
+            &self,
+            _: &CertificateDer<'_>,
+            _: &[CertificateDer<'_>],
+            _: &ServerName<'_>,
+            _: &[u8],
+            _: UnixTime,
+        ) -> Result<ServerCertVerified, rustls::Error> {
+            Ok(ServerCertVerified::assertion())
+        }
+        fn verify_tls12_signature(
+            &self,
+            message: &[u8],
+            cert: &CertificateDer<'_>,
+            dss: &DigitallySignedStruct,
+        ) -> Result<HandshakeSignatureValid, rustls::Error> {
+            rustls::crypto::verify_tls12_signature(
+                message,
+                cert,
+                dss,
+                &self.0.signature_verification_algorithms,
+            )
+        }
+        fn verify_tls13_signature(
+            &self,
+            message: &[u8],
+            cert: &CertificateDer<'_>,
+            dss: &DigitallySignedStruct,
+        ) -> Result<HandshakeSignatureValid, rustls::Error> {
+            rustls::crypto::verify_tls13_signature(
+                message,
+                cert,
+                dss,
+                &self.0.signature_verification_algorithms,
+            )
+        }
+        fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+            self.0.signature_verification_algorithms.supported_schemes()
+        }
+    }
+
+    static CONFIG: std::sync::OnceLock<Arc<rustls::ClientConfig>> = std::sync::OnceLock::new();
+    CONFIG
+        .get_or_init(|| {
+            let provider = Arc::new(rustls::crypto::ring::default_provider());
+            let cfg = rustls::ClientConfig::builder_with_provider(provider.clone())
+                .with_safe_default_protocol_versions()
+                .expect("ring supports the default protocol versions")
+                .dangerous()
+                .with_custom_certificate_verifier(Arc::new(AnyCert(provider)))
+                .with_no_client_auth();
+            Arc::new(cfg)
+        })
+        .clone()
 }
 
 fn empty_page(url: &str, started_ms: i64) -> Page {
@@ -1401,6 +1881,64 @@ mod tests {
         assert_eq!(cert_not_after(&der[..40]), None);
         assert_eq!(cert_not_after(b""), None);
         assert_eq!(cert_not_after(&[0x30, 0x84, 0xFF, 0xFF, 0xFF, 0xFF]), None);
+    }
+
+    #[test]
+    fn retry_after_in_seconds_and_as_dates() {
+        let now = 784_111_777; // Sun, 06 Nov 1994 08:49:37 GMT
+        assert_eq!(
+            parse_retry_after("120", now),
+            Some(Duration::from_secs(120))
+        );
+        assert_eq!(parse_retry_after(" 0 ", now), Some(Duration::ZERO));
+        let in_a_minute = "Sun, 06 Nov 1994 08:50:37 GMT";
+        assert_eq!(
+            parse_retry_after(in_a_minute, now),
+            Some(Duration::from_secs(60))
+        );
+        assert_eq!(
+            parse_retry_after("Sunday, 06-Nov-94 08:49:47 GMT", now),
+            Some(Duration::from_secs(10))
+        );
+        assert_eq!(
+            parse_retry_after("Sun Nov  6 08:49:39 1994", now),
+            Some(Duration::from_secs(2))
+        );
+        // A date already past: no wait.
+        assert_eq!(
+            parse_retry_after("Sat, 05 Nov 1994 08:49:37 GMT", now),
+            Some(Duration::ZERO)
+        );
+        for bad in [
+            "",
+            "-5",
+            "1.5",
+            "soon",
+            "Sun, 32 Nov 1994 08:49:37 GMT",
+            "Sun, 06 Nov 1994 25:00:00 GMT",
+        ] {
+            assert_eq!(parse_retry_after(bad, now), None, "{bad:?}");
+        }
+        assert_eq!(http_date("Thu, 01 Jan 1970 00:00:00 GMT"), Some(0));
+    }
+
+    #[test]
+    fn back_off_holds_the_host_and_widens_its_spacing() {
+        let g = HostGates::new(1, Duration::from_millis(250));
+        assert_eq!(g.interval("h:80"), None);
+        g.back_off("h:80", Duration::from_secs(3), Duration::from_secs(60));
+        assert_eq!(g.interval("h:80"), Some(Duration::from_secs(3)));
+        g.back_off("h:80", Duration::ZERO, Duration::from_secs(60));
+        assert_eq!(g.interval("h:80"), Some(Duration::from_secs(6)));
+        g.back_off("h:80", Duration::ZERO, Duration::from_secs(10));
+        assert_eq!(g.interval("h:80"), Some(Duration::from_secs(10)), "capped");
+        let g = HostGates::new(1, Duration::ZERO);
+        g.back_off("h:80", Duration::ZERO, Duration::from_secs(60));
+        assert_eq!(
+            g.interval("h:80"),
+            Some(Duration::from_secs(1)),
+            "at least 1 s"
+        );
     }
 
     #[test]

@@ -2,9 +2,12 @@
 //!
 //! [`fetch`] is the bounded HTTP client, [`charset`] decodes pages like a browser,
 //! [`robots`] holds robots.txt rules, [`warc`] archives every exchange, [`crawl`] visits one
-//! site, and [`run`] drives `govcap monitor run` over many sites into `findings.jsonl`.
+//! site, [`browser`] renders script-built pages and confirms WAF challenges in headless
+//! Chromium when it is installed, and [`run`] drives `govcap monitor run` over many sites
+//! into `findings.jsonl`.
 
 pub mod alerts;
+pub mod browser;
 pub mod charset;
 pub mod checks;
 pub mod clock;

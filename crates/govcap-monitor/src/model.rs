@@ -26,6 +26,9 @@ pub enum FetchState {
     TooLarge,
     /// A bot-protection challenge (e.g. HTTP 412 with a script); never reported as "down".
     WafChallenge,
+    /// Refused for our request rate (429, or 503 with Retry-After) even after waiting as
+    /// asked: the site is up but would not serve us now; never reported as "down".
+    RateLimited,
     RobotsDisallowed,
     Other,
 }

@@ -4,14 +4,14 @@
 //! | leaf | from | value |
 //! |---|---|---|
 //! | I1.1 mobile pages (ratio) | `mobile` | share of sampled pages with a device-width viewport |
-//! | I1.2 accessibility and elderly modes (graded) | `accessibility`, `elderly_mode` | `none` / `one` / `both` (`checked` needs browser checks not run here) |
+//! | I1.2 accessibility and elderly modes (graded) | `accessibility`, `elderly_mode`, `accessibility_basics` | `none` / `one` / `both` modes; `checked` when both and `accessibility_basics` is true (HTML checks only, see [`crate::checks::a11y`]) |
 //! | I1.3 availability and security (continuous) | `availability`, `https`, `ipv6` | see [`monitoring_composite`] |
 //! | I2.1 search (ratio) | `search` | 1 when the test query found the newest article, 0 when it did not or there is no search; nothing when untested |
 //! | R1.1 intake channels (count) | `intake_channels` | kinds found, 0–4 |
 //! | R3.1 reply rate × latency (continuous) | `message_board` | see [`reply_score`] |
 //! | S1.2 guides complete (ratio) | `service_guide` | mean share of required fields |
 //! | S3.2 app (binary, hybrid) | `new_media` | 1 when an app is linked |
-//! | S3.4 Weibo and WeChat (graded, hybrid) | `new_media` | `none` / `one` / `both` (`active` needs activity data) |
+//! | S3.4 Weibo and WeChat (graded, hybrid) | `new_media` | `none` / `one` / `both` linked; `active` when both and `details.activity` has each `active` (a dated post within `new_media_active_days`); no dated posts stay `both` |
 //!
 //! A leaf whose collection is `auto` gets source `auto`; a `hybrid` leaf gets `proposed`,
 //! i.e. awaiting an evaluator's confirmation. Null findings produce no observation: a value
@@ -111,7 +111,7 @@ pub fn to_observations(findings: &[Finding], year: i32, observed_at: &str) -> Ve
                 value,
                 source,
                 evaluator: None,
-                evidence_url: from.first().map(|f| f.url.clone()),
+                evidence_url: from.first().map(|f| f.url.as_str().into()),
                 observed_at: Some(observed_at.to_string()),
                 note: Some(note(from)),
                 origin: Origin {
@@ -130,12 +130,17 @@ pub fn to_observations(findings: &[Finding], year: i32, observed_at: &str) -> Ve
         }
         if let (Some(acc), Some(eld)) = (find(&fs, "accessibility"), find(&fs, "elderly_mode")) {
             if let (Some(x), Some(y)) = (acc.value.as_bool(), eld.value.as_bool()) {
+                let basics = find(&fs, "accessibility_basics");
+                let passed = basics.and_then(|f| f.value.as_bool()) == Some(true);
                 let level = match u8::from(x) + u8::from(y) {
                     0 => "none",
                     1 => "one",
+                    _ if passed => "checked",
                     _ => "both",
                 };
-                emit("I1.2", Value::Text(level.into()), &[acc, eld]);
+                let mut from = vec![acc, eld];
+                from.extend(basics.filter(|_| x && y));
+                emit("I1.2", Value::Text(level.into()), &from);
             }
         }
         let av = find(&fs, "availability");
@@ -187,9 +192,16 @@ pub fn to_observations(findings: &[Finding], year: i32, observed_at: &str) -> Ve
             if let Some(list) = f.value.as_array() {
                 let has = |p: &str| list.iter().any(|x| x == p);
                 emit("S3.2", Value::Number(f64::from(has("app"))), &[f]);
+                let active = |p: &str| {
+                    f.details
+                        .pointer(&format!("/activity/{p}/active"))
+                        .and_then(Json::as_bool)
+                        == Some(true)
+                };
                 let level = match u8::from(has("weibo")) + u8::from(has("wechat")) {
                     0 => "none",
                     1 => "one",
+                    _ if active("weibo") && active("wechat") => "active",
                     _ => "both",
                 };
                 emit("S3.4", Value::Text(level.into()), &[f]);

@@ -16,6 +16,7 @@ use std::time::Instant;
 use serde::Serialize;
 use tokio::task::JoinSet;
 
+use crate::browser::{self, Browser, BrowserConfig, BrowserSummary, SiteBrowser};
 use crate::checks::{self, CheckConfig};
 use crate::clock;
 use crate::crawl::{crawl_site, Cancel, CrawlConfig, CrawlStats, Site};
@@ -39,6 +40,8 @@ pub struct RunConfig {
     pub checks: CheckConfig,
     /// Also write `visits.jsonl` (every page's decoded text: large).
     pub write_visits: bool,
+    /// Headless Chromium for script-rendered pages and WAF confirmation.
+    pub browser: BrowserConfig,
 }
 
 /// Why a run could not go on.
@@ -52,6 +55,8 @@ pub enum RunError {
     Setup(#[from] FetchSetupError),
     #[error("a site task failed: {0}")]
     Task(String),
+    #[error(transparent)]
+    Browser(#[from] browser::BrowserMissing),
 }
 
 fn io_err(path: &Path) -> impl FnOnce(io::Error) -> RunError + '_ {
@@ -102,6 +107,8 @@ pub struct RunSummary {
     pub warc_files: Vec<WarcFile>,
     pub elapsed_ms: u64,
     pub interrupted: bool,
+    /// What headless Chromium did, or what was skipped without it.
+    pub browser: BrowserSummary,
 }
 
 /// Parses a site list: a CSV with at least `code` and `portal_url` (or `url`) columns.
@@ -176,12 +183,14 @@ struct SiteOutcome {
     stats: CrawlStats,
     findings: Vec<Finding>,
     warc: WarcFile,
+    browser: SiteBrowser,
 }
 
 async fn visit_site(
     fetcher: Fetcher,
     site: Site,
     cfg: Arc<RunConfig>,
+    browser: Arc<Browser>,
     warc_dir: PathBuf,
     cancel: Cancel,
 ) -> Result<SiteOutcome, RunError> {
@@ -192,6 +201,14 @@ async fn visit_site(
     let (visit, stats) = crawl_site(&fetcher, &site, &cfg.as_of, &cfg.crawl, &mut warc, &cancel)
         .await
         .map_err(io_err(&path))?;
+    // Script-rendered pages and a challenged home page, in Chromium when there is one.
+    let (visit, site_browser) = if stats.interrupted {
+        (visit, SiteBrowser::default())
+    } else {
+        browser::enhance(&browser, visit, &mut warc, &cancel)
+            .await
+            .map_err(io_err(&path))?
+    };
     warc.flush().map_err(io_err(&path))?;
     let warc_file = WarcFile {
         code: site.code.clone(),
@@ -216,6 +233,7 @@ async fn visit_site(
         stats,
         findings,
         warc: warc_file,
+        browser: site_browser,
     })
 }
 
@@ -227,13 +245,15 @@ fn state_name(s: FetchState) -> String {
 }
 
 /// Runs the monitor over `sites`. Returns when every site is done or, after `cancel`, when
-/// the sites in progress have stopped; sites not yet started are left out.
+/// the sites in progress have stopped; sites not yet started are left out. Uses Chromium as
+/// `cfg.browser` says; with `require` and no Chromium it fails before visiting anything.
 pub async fn run(
     cfg: &RunConfig,
     sites: Vec<Site>,
     progress: Arc<dyn Progress>,
     cancel: Cancel,
 ) -> Result<RunSummary, RunError> {
+    let browser = Arc::new(Browser::resolve(&cfg.browser, &cfg.fetch.user_agent)?);
     let started = Instant::now();
     let started_at = clock::rfc3339_millis(clock::now_millis());
     let warc_dir = cfg.out.join("warc");
@@ -268,6 +288,7 @@ pub async fn run(
         warc_files: Vec::new(),
         elapsed_ms: 0,
         interrupted: false,
+        browser: BrowserSummary::new(&browser),
     };
     progress.started(sites.len());
 
@@ -284,6 +305,7 @@ pub async fn run(
                 fetcher.clone(),
                 site,
                 shared.clone(),
+                browser.clone(),
                 warc_dir.clone(),
                 cancel.clone(),
             ));
@@ -310,7 +332,9 @@ pub async fn run(
             stats,
             findings,
             warc,
+            browser: site_browser,
         } = outcome;
+        summary.browser.add(&site_browser);
         for f in &findings {
             let line = serde_json::to_string(f).expect("findings serialise");
             writeln!(findings_out, "{line}").map_err(io_err(&findings_path))?;

@@ -92,6 +92,8 @@ pub fn sample_config(full: &RunConfig, sched: &ScheduleConfig, stamp: &str) -> R
     c.crawl.search_probe = false;
     c.crawl.http_probe = false;
     c.write_visits = false;
+    // Samples only time the home page; WAF confirmation belongs to the cycle's full run.
+    c.browser.mode = crate::browser::BrowserMode::Off;
     c
 }
 
@@ -406,6 +408,7 @@ mod tests {
             crawl: Default::default(),
             checks: Default::default(),
             write_visits: true,
+            browser: Default::default(),
         };
         let s = sample_config(&full, &ScheduleConfig::default(), "t1");
         assert_eq!(s.out, PathBuf::from("/x/samples/t1"));

@@ -308,6 +308,32 @@ impl WarcWriter {
     }
 }
 
+impl WarcWriter {
+    /// Archives what a browser made of a page — its DOM after the scripts ran, as UTF-8
+    /// HTML — as a WARC/1.1 `conversion` record pointing at the record it was made from
+    /// (`WARC-Refers-To`, normally the page's response). Returns the record id.
+    pub fn write_conversion(
+        &mut self,
+        target_uri: &str,
+        refers_to: Option<&str>,
+        date: &str,
+        html: &[u8],
+    ) -> io::Result<String> {
+        let extra = refers_to
+            .map(|r| vec![("WARC-Refers-To".to_string(), r.to_string())])
+            .unwrap_or_default();
+        self.write_record(
+            "conversion",
+            Some(target_uri),
+            date,
+            extra,
+            "text/html; charset=utf-8",
+            html,
+            None,
+        )
+    }
+}
+
 impl Truncation {
     /// The `WARC-Truncated` value.
     pub fn as_str(self) -> &'static str {
@@ -514,6 +540,37 @@ mod tests {
         assert!(matches!(&u[19..20], "8" | "9" | "a" | "b"));
         // Same seed, same ids (reproducible tests).
         assert_eq!(RecordIds::from_seed(7).next_id(), a);
+    }
+
+    #[test]
+    fn conversion_records_refer_to_their_source() {
+        let path = std::env::temp_dir().join(format!(
+            "govcap-warc-conversion-{}.warc.gz",
+            std::process::id()
+        ));
+        let mut w = WarcWriter::create(&path, RecordIds::from_seed(3), "t").unwrap();
+        let src = "<urn:uuid:00000000-0000-4000-8000-000000000001>";
+        let id = w
+            .write_conversion(
+                "http://127.0.0.1/a",
+                Some(src),
+                "2026-11-27T00:00:00Z",
+                "<html>渲染</html>".as_bytes(),
+            )
+            .unwrap();
+        w.flush().unwrap();
+        let recs: Vec<WarcRecord> = WarcReader::open(&path)
+            .unwrap()
+            .map(|r| r.unwrap())
+            .collect();
+        std::fs::remove_file(&path).unwrap();
+        let c = &recs[1];
+        assert_eq!(c.header("WARC-Type"), Some("conversion"));
+        assert_eq!(c.id(), Some(id.as_str()));
+        assert_eq!(c.header("WARC-Refers-To"), Some(src));
+        assert_eq!(c.header("WARC-Target-URI"), Some("http://127.0.0.1/a"));
+        assert_eq!(c.header("Content-Type"), Some("text/html; charset=utf-8"));
+        assert_eq!(c.block, "<html>渲染</html>".as_bytes());
     }
 
     #[test]

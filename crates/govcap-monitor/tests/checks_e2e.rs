@@ -6,7 +6,7 @@ mod checks_support;
 use std::sync::Arc;
 use std::time::Duration;
 
-use checks_support::mismatches;
+use checks_support::{level_mismatches, mismatches};
 use govcap_fixture::{spawn, FixtureConfig};
 use govcap_monitor::checks::CheckConfig;
 use govcap_monitor::crawl::{Cancel, CrawlConfig};
@@ -57,6 +57,7 @@ async fn monitor_run_finds_the_fixture_truth() {
         },
         checks: CheckConfig::default(),
         write_visits: false,
+        browser: Default::default(),
     };
     let sites = load_sites(&sites_csv).unwrap();
     let summary = run(&cfg, sites, Arc::new(Quiet), Cancel::new())
@@ -108,6 +109,7 @@ async fn monitor_run_finds_the_fixture_truth() {
             .find(|f| f.check == "search")
             .is_some_and(|f| !f.details["test_query"].is_null());
         problems.extend(mismatches(t, &mine, probed, viewport_all));
+        problems.extend(level_mismatches(t, &mine));
     }
     assert!(
         problems.is_empty(),

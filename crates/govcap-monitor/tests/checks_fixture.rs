@@ -35,6 +35,8 @@ fn checks_agree_with_the_fixture_truth_on_80_sites() {
             probed,
             s.viewport == Viewport::All,
         ));
+        // I1.2 and S3.4 as `to_observations` grades these findings.
+        problems.extend(level_mismatches(&truth, &findings));
     }
     assert!(
         problems.is_empty(),
@@ -151,4 +153,69 @@ fn message_board_numbers_by_hand() {
     assert!(f
         .evidence
         .contains(board_page.warc_record.as_ref().unwrap()));
+}
+
+/// Every level of I1.2 and S3.4 (and every accessibility defect and feed variant) occurs
+/// among the 80 sites above, so their agreement on the levels is not vacuous.
+#[test]
+fn the_80_sites_cover_every_graded_level() {
+    use govcap_fixture::spec::{Labels, Platform};
+    use std::collections::BTreeMap;
+    let (p, _) = portals(80, 2026);
+    let mut seen: BTreeMap<(String, String), usize> = BTreeMap::new();
+    for s in &p.sites {
+        let truth = site_truth(&p, s, String::new());
+        for (leaf, level) in &truth.levels() {
+            *seen
+                .entry((leaf.clone(), level.as_str().unwrap().to_string()))
+                .or_default() += 1;
+        }
+    }
+    for (leaf, levels) in [
+        ("I1.2", ["none", "one", "both", "checked"]),
+        ("S3.4", ["none", "one", "both", "active"]),
+    ] {
+        for l in levels {
+            assert!(
+                seen.contains_key(&(leaf.to_string(), l.to_string())),
+                "{leaf} {l} never occurs: {seen:?}"
+            );
+        }
+    }
+    let s = &p.sites;
+    let any = |f: &dyn Fn(&govcap_fixture::SiteSpec) -> bool| s.iter().any(f);
+    assert!(any(&|x| x.a11y_basics.pass()) && any(&|x| !x.a11y_basics.pass()));
+    assert!(any(&|x| !x.a11y_basics.lang) && any(&|x| !x.a11y_basics.alt));
+    assert!(any(&|x| x.a11y_basics.refresh));
+    for l in [Labels::Aria, Labels::LabelFor, Labels::Missing] {
+        assert!(any(&|x| x.a11y_basics.labels == l), "{l:?}");
+    }
+    for pl in [Platform::Weibo, Platform::Wechat] {
+        assert!(any(&|x| x
+            .feeds
+            .iter()
+            .any(|f| f.platform == pl && f.dated && f.ages[0] <= 30)));
+        assert!(any(&|x| x
+            .feeds
+            .iter()
+            .any(|f| f.platform == pl && f.dated && f.ages[0] > 30)));
+    }
+    assert!(any(&|x| x.feeds.iter().any(|f| !f.dated)));
+    // "both" although a feed is shown: stale or undated posts never make an account active.
+    let both_with_feed = s.iter().any(|x| {
+        let t = site_truth(&p, x, String::new());
+        t.levels()["S3.4"] == "both" && !x.feeds.is_empty()
+    });
+    assert!(both_with_feed);
+    let count = |f: &dyn Fn(&govcap_fixture::SiteSpec) -> bool| s.iter().filter(|x| f(x)).count();
+    let feeds = |f: &dyn Fn(&govcap_fixture::spec::Feed) -> bool| {
+        s.iter().flat_map(|x| &x.feeds).filter(|x| f(x)).count()
+    };
+    eprintln!(
+        "levels over 80 sites: {seen:?}; accessibility_basics true on {}; feeds recent {}, stale {}, undated {}",
+        count(&|x| x.a11y_basics.pass()),
+        feeds(&|f| f.dated && f.ages[0] <= 30),
+        feeds(&|f| f.dated && f.ages[0] > 30),
+        feeds(&|f| !f.dated),
+    );
 }

@@ -114,3 +114,75 @@ fn one_site_by_hand() {
         get("service_guide").value.as_f64().map(Value::Number)
     );
 }
+
+fn finding(check: &str, value: serde_json::Value, details: serde_json::Value) -> Finding {
+    Finding {
+        code: "U".into(),
+        url: "http://u/".into(),
+        check: check.into(),
+        value,
+        details,
+        evidence: vec![format!("<urn:uuid:{check}>")],
+    }
+}
+
+/// The two graded levels the monitor can now reach, and what keeps a site below them.
+#[test]
+fn checked_and_active_levels() {
+    use serde_json::json;
+    let level = |fs: &[Finding], ind: &str| value(&to_observations(fs, 2026, "t"), "U", ind);
+    let modes = |basics: serde_json::Value| {
+        vec![
+            finding("accessibility", json!(true), json!({})),
+            finding("elderly_mode", json!(true), json!({})),
+            finding("accessibility_basics", basics, json!({})),
+        ]
+    };
+    let fs = modes(json!(true));
+    assert_eq!(level(&fs, "I1.2"), Some(Value::Text("checked".into())));
+    let obs = to_observations(&fs, 2026, "t");
+    let note = obs[0].note.as_deref().unwrap();
+    assert!(note.contains("<urn:uuid:accessibility_basics>"), "{note}");
+    assert_eq!(
+        level(&modes(json!(false)), "I1.2"),
+        Some(Value::Text("both".into()))
+    );
+    assert_eq!(
+        level(&modes(json!(null)), "I1.2"),
+        Some(Value::Text("both".into()))
+    );
+    assert_eq!(
+        level(&modes(json!(true))[..2], "I1.2"),
+        Some(Value::Text("both".into()))
+    );
+    // One mode: passing the basic checks does not lift it.
+    let mut one = modes(json!(true));
+    one[1].value = json!(false);
+    assert_eq!(level(&one, "I1.2"), Some(Value::Text("one".into())));
+
+    let media = |wb: serde_json::Value, wx: serde_json::Value| {
+        vec![finding(
+            "new_media",
+            json!(["weibo", "wechat"]),
+            json!({ "activity": { "weibo": { "active": wb }, "wechat": { "active": wx } } }),
+        )]
+    };
+    assert_eq!(
+        level(&media(json!(true), json!(true)), "S3.4"),
+        Some(Value::Text("active".into()))
+    );
+    for (wb, wx) in [(true, false), (false, true)] {
+        assert_eq!(
+            level(&media(json!(wb), json!(wx)), "S3.4"),
+            Some(Value::Text("both".into()))
+        );
+    }
+    assert_eq!(
+        level(&media(json!(true), json!(null)), "S3.4"),
+        Some(Value::Text("both".into())),
+        "no dated WeChat post: never guessed active"
+    );
+    let mut only_weibo = media(json!(true), json!(true));
+    only_weibo[0].value = json!(["weibo"]);
+    assert_eq!(level(&only_weibo, "S3.4"), Some(Value::Text("one".into())));
+}

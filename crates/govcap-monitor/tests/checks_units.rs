@@ -367,3 +367,166 @@ fn pages_that_failed_give_reasons_not_guesses() {
         }
     }
 }
+
+/// `accessibility_basics` on two hand-built pages, every count worked out by hand.
+#[test]
+fn accessibility_basics_counts_and_thresholds() {
+    // Home: lang, title, an instant redirect (allowed); 10 images, one without alt
+    // (decorative alt="" counts); 5 controls, 4 named (aria-label, wrapping label, a
+    // <label for> written after the control, title), the textarea not (placeholder only);
+    // 4 links, one an image link without alt; an <a> without href is no link.
+    let mut imgs = String::new();
+    for i in 0..8 {
+        imgs.push_str(&format!(r#"<img src="/i{i}.png" alt="图{i}">"#));
+    }
+    let home = html(
+        "http://s/",
+        &format!(
+            r#"<html lang="zh-CN"><head><title>某市人民政府</title>
+            <meta http-equiv="refresh" content="0; url=/index.html"></head><body>
+            {imgs}<img src="/deco.png" alt=""><img src="/nolabel.png">
+            <form><input type="hidden" name="h"><input name="q" aria-label="关键字">
+            <label>姓名 <input name="xm"></label><input id="tel" name="tel">
+            <select name="s" title="类别"><option>1</option></select>
+            <textarea name="body" placeholder="请输入"></textarea><input type="submit" value="提交">
+            <label for="tel">电话</label></form>
+            <a href="/a">政务公开</a><a href="/b"><img src="/logo.png" alt="首页"></a>
+            <a href="/c" aria-label="关闭"></a><a href="/d"><img src="/x.png" alt=""></a><a name="top"></a>
+            </body></html>"#
+        ),
+        0,
+        "h",
+    );
+    // Inner page: no lang, auto-refresh every 60 s, two named links.
+    let inner = html(
+        "http://s/n/1",
+        r#"<html><head><title>通知</title><meta http-equiv="refresh" content="60"></head>
+        <body><a href="/">首页</a><a href="/e">更多</a></body></html>"#,
+        1,
+        "n",
+    );
+    let v = visit(vec![home, inner]);
+    let f = check(&v, "accessibility_basics");
+    let d = &f.details;
+    assert_eq!(d["pages"], 2);
+    let sub = |n: &str| {
+        (
+            d[n]["items"].clone(),
+            d[n]["passed"].clone(),
+            d[n]["pass"].clone(),
+        )
+    };
+    assert_eq!(sub("lang"), (json!(2), json!(1), json!(false)));
+    assert_eq!(sub("title"), (json!(2), json!(2), json!(true)));
+    assert_eq!(sub("no_auto_refresh"), (json!(2), json!(1), json!(false)));
+    // 8 + decorative + one without alt in the body, two inside links (alt "首页" and a
+    // decorative alt="", which names no link): 11 of 12 ≥ 0.9.
+    assert_eq!(sub("img_alt"), (json!(12), json!(11), json!(true)));
+    assert_eq!(d["img_alt"]["examples"], json!(["/nolabel.png"]));
+    assert_eq!(sub("form_labels"), (json!(5), json!(4), json!(false)));
+    assert_eq!(d["form_labels"]["examples"], json!(["body"]));
+    assert_eq!(sub("link_text"), (json!(6), json!(5), json!(false)));
+    assert_eq!(d["link_text"]["examples"], json!(["/d"]));
+    assert_eq!(
+        d["failed"],
+        json!(["lang", "no_auto_refresh", "form_labels", "link_text"])
+    );
+    assert_eq!(f.value, json!(false));
+    assert_eq!(f.url, "http://s/", "the home page already shows a failure");
+    assert_eq!(f.evidence, vec!["<urn:uuid:h>", "<urn:uuid:n>"]);
+
+    // Thresholds are configuration: at 0.5 for pages and 0.8 for elements all pass.
+    let lenient = CheckConfig {
+        a11y_min_page_share: 0.5,
+        a11y_min_labelled_share: 0.8,
+        a11y_min_link_text_share: 0.8,
+        ..CheckConfig::default()
+    };
+    let a = Analysis::new(&v);
+    let f = checks::accessibility_basics(&a, &lenient);
+    assert_eq!(f.value, json!(true), "{}", f.details);
+    assert_eq!(f.details["failed"], json!([]));
+    assert_eq!(f.url, "http://s/");
+
+    // A clean page passes; a page with nothing to count passes its element checks.
+    let clean = visit(vec![html(
+        "http://c/",
+        r#"<html lang="zh"><head><title>首页</title></head><body><p>政务公开</p></body></html>"#,
+        0,
+        "c",
+    )]);
+    let f = check(&clean, "accessibility_basics");
+    assert_eq!(f.value, json!(true));
+    assert_eq!(f.details["img_alt"]["share"], Value::Null);
+    assert_eq!(f.details["img_alt"]["pass"], json!(true));
+    // A missing title fails on the only page.
+    let untitled = visit(vec![html(
+        "http://u/",
+        r#"<html lang="zh"><head><title> </title></head><body>x</body></html>"#,
+        0,
+        "u",
+    )]);
+    assert_eq!(
+        check(&untitled, "accessibility_basics").details["failed"],
+        json!(["title"])
+    );
+}
+
+/// Dated posts per platform: by a 政务微博 / 政务微信 block heading or by the post's host;
+/// headless blocks, tabbed blocks naming both and future dates say nothing.
+#[test]
+fn new_media_activity_from_dated_posts() {
+    let home = html(
+        "http://s/",
+        r#"<html lang="zh"><head><title>首页</title></head><body>
+        <a href="https://weibo.com/u/1">官方微博</a><a href="https://mp.weixin.qq.com/mp/profile_ext?__biz=1">微信公众号</a>
+        <div class="main">
+          <div class="wb"><div class="title"><span>政务微博</span><a href="https://weibo.com/u/1">更多</a></div>
+            <ul><li><a href="http://t.cn/A1">【天气】明天多云转晴，气温回升</a><span>2026-11-20</span></li>
+                <li><a href="http://t.cn/A2">【出行】地铁三号线调整运营时间</a><span>2026-10-01</span></li>
+                <li><a href="http://t.cn/A3">【预告】下月将举行新闻发布会</a><span>2026-12-01</span></li></ul></div>
+          <div class="news"><ul><li><a href="/n/1">市政府召开常务会议研究部署工作</a><span>2026-11-26</span></li></ul></div>
+          <div class="wx"><h3>政务微信</h3><table><tr><td><a href="/wx/1.html">全市秋冬季森林防火工作会议召开</a></td><td>2026-09-01</td></tr></table></div>
+          <div class="tabs"><div class="hd"><span>政务微博</span><span>政务微信</span></div>
+            <ul><li><a href="http://t.cn/B1">【提示】这条属于哪个平台说不清</a><span>2026-11-25</span></li></ul></div>
+        </div></body></html>"#,
+        0,
+        "h",
+    );
+    let v = visit(vec![home]);
+    let f = check(&v, "new_media");
+    assert_eq!(f.value, json!(["weibo", "wechat"]));
+    let act = &f.details["activity"];
+    assert_eq!(act["weibo"]["posts"], 2, "{act}");
+    assert_eq!(act["weibo"]["future_posts"], 1);
+    assert_eq!(act["weibo"]["latest_post"], "2026-11-20");
+    assert_eq!(act["weibo"]["latest_post_days"], 7);
+    assert_eq!(act["weibo"]["active"], json!(true));
+    assert_eq!(act["weibo"]["url"], "http://s/");
+    // 2026-09-01 → 2026-11-27: 87 days, past the 30-day default.
+    assert_eq!(act["wechat"]["posts"], 1);
+    assert_eq!(act["wechat"]["latest_post_days"], 87);
+    assert_eq!(act["wechat"]["active"], json!(false));
+    assert_eq!(f.details["active_days"], 30);
+    let a = Analysis::new(&v);
+    let long = CheckConfig {
+        new_media_active_days: 90,
+        ..CheckConfig::default()
+    };
+    let f = checks::new_media(&a, &long);
+    assert_eq!(f.details["activity"]["wechat"]["active"], json!(true));
+
+    // A linked account without dated posts (dates without the year) is not judged.
+    let undated = visit(vec![html(
+        "http://s/",
+        r#"<a href="https://weibo.com/u/1">官方微博</a>
+        <div><h3>政务微博</h3><ul><li><a href="http://t.cn/A1">【天气】明天多云转晴，气温回升</a><span>11-20</span></li></ul></div>"#,
+        0,
+        "h",
+    )]);
+    let f = check(&undated, "new_media");
+    assert_eq!(
+        f.details["activity"]["weibo"],
+        json!({"posts": 0, "future_posts": 0, "latest_post": null, "latest_post_days": null, "active": null, "url": null})
+    );
+}

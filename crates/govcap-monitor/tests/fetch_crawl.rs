@@ -162,8 +162,10 @@ async fn robots_scope_depth_and_evidence() {
             Some(sha256_label(&rec.block).as_str())
         );
     }
-    // robots.txt is archived too; request + response per fetch, plus warcinfo.
-    assert_eq!(records.len(), 1 + 2 * paths.len());
+    // robots.txt is archived too; request + response per fetch, plus warcinfo. The timing
+    // probe asked for / once more, and is not archived.
+    assert_eq!(paths.iter().filter(|p| *p == "/").count(), 2);
+    assert_eq!(records.len(), 1 + 2 * (paths.len() - 1));
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
@@ -200,8 +202,12 @@ async fn crawl_delay_spaces_requests() {
     .unwrap();
     assert_eq!(visit.pages.len(), 4);
     let log = site.log.lock().unwrap().clone();
-    assert_eq!(log.len(), 5);
-    // robots.txt comes first; after it every request waits for the delay.
+    assert_eq!(
+        log.len(),
+        6,
+        "robots.txt, /, the timing probe's /, three pages"
+    );
+    // robots.txt comes first; after it every request (the probe too) waits for the delay.
     let times: Vec<Instant> = log.iter().map(|(t, _, _)| *t).collect();
     for w in times[1..].windows(2) {
         assert!(

@@ -54,6 +54,7 @@ async fn hostile_sites_are_bounded_and_normal_sites_match_the_truth() {
         },
         checks: CheckConfig::default(),
         write_visits: true,
+        browser: Default::default(),
     };
     let sites = parse_sites(&fx.sites_csv()).unwrap();
     assert_eq!(sites.len(), 13);

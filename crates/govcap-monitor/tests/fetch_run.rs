@@ -29,6 +29,7 @@ fn config(out: std::path::PathBuf) -> RunConfig {
         },
         checks: CheckConfig::default(),
         write_visits: true,
+        browser: Default::default(),
     }
 }
 

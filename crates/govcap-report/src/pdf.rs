@@ -5,99 +5,14 @@
 //! throw-away profile and with networking features off, on a `file://` page that itself
 //! forbids every request (Content-Security-Policy).
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::path::Path;
+use std::time::Duration;
 
 use crate::ReportError;
 
-/// Names tried on `PATH`, in order.
-const NAMES: &[&str] = &[
-    "chromium",
-    "chromium-browser",
-    "google-chrome",
-    "google-chrome-stable",
-];
-
-/// The Chromium binary: `GOVCAP_CHROMIUM` when set, else the first of the usual names on
-/// `PATH`. `None` when there is none.
-pub fn find_chromium() -> Option<PathBuf> {
-    if let Some(p) = std::env::var_os("GOVCAP_CHROMIUM") {
-        let p = PathBuf::from(p);
-        return p.is_file().then_some(p);
-    }
-    let path = std::env::var_os("PATH")?;
-    for dir in std::env::split_paths(&path) {
-        for name in NAMES {
-            let c = dir.join(name);
-            if c.is_file() {
-                return Some(c);
-            }
-        }
-    }
-    None
-}
-
-/// `file://` URL of an absolute path, percent-encoding everything but unreserved characters
-/// and `/`.
-pub fn file_url(path: &Path) -> String {
-    let mut out = String::from("file://");
-    for b in path.to_string_lossy().bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
-                out.push(b as char)
-            }
-            _ => out.push_str(&format!("%{b:02X}")),
-        }
-    }
-    out
-}
-
-/// The flags every headless run uses: no sandbox (root in containers), no GPU, and none of the
-/// background traffic a fresh profile would start.
-pub fn headless_args(profile: &Path) -> Vec<String> {
-    vec![
-        "--headless".into(),
-        "--no-sandbox".into(),
-        "--disable-gpu".into(),
-        "--no-first-run".into(),
-        "--no-default-browser-check".into(),
-        "--disable-background-networking".into(),
-        "--disable-component-update".into(),
-        "--disable-sync".into(),
-        "--disable-extensions".into(),
-        "--disable-dev-shm-usage".into(),
-        format!("--user-data-dir={}", profile.display()),
-    ]
-}
-
-/// A fresh profile directory under the system temp dir, removed by [`Profile::drop`].
-pub struct Profile(PathBuf);
-
-impl Profile {
-    pub fn new(tag: &str) -> std::io::Result<Self> {
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.subsec_nanos())
-            .unwrap_or(0);
-        let dir = std::env::temp_dir().join(format!(
-            "govcap-chromium-{tag}-{}-{nanos}",
-            std::process::id()
-        ));
-        std::fs::create_dir_all(&dir)?;
-        Ok(Profile(dir))
-    }
-
-    pub fn path(&self) -> &Path {
-        &self.0
-    }
-}
-
-impl Drop for Profile {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
+// The browser plumbing lives in govcap-browser (shared with the monitor); re-exported so
+// this module's API stays as it was.
+pub use govcap_browser::{file_url, find_chromium, headless_args, Profile, NAMES};
 
 /// Prints `html` to `pdf` (A4, as the print stylesheet lays it out). Gives up after
 /// `timeout`, killing the browser.
@@ -128,45 +43,21 @@ pub fn print_pdf(
     args.push("--print-to-pdf-no-header".into());
     args.push(format!("--print-to-pdf={}", pdf_abs.display()));
     args.push(file_url(&abs));
-    let mut child = Command::new(chromium)
-        .args(&args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(|e| fail(format!("cannot start {}: {e}", chromium.display())))?;
-    let stderr = child.stderr.take();
-    let reader = std::thread::spawn(move || {
-        let mut s = String::new();
-        if let Some(mut e) = stderr {
-            use std::io::Read;
-            let _ = e.read_to_string(&mut s);
-        }
-        s
-    });
-    let start = Instant::now();
-    let status = loop {
-        match child.try_wait() {
-            Ok(Some(st)) => break st,
-            Ok(None) if start.elapsed() > timeout => {
-                let _ = child.kill();
-                let _ = child.wait();
-                return Err(fail(format!(
-                    "no result after {} s; the browser was stopped",
-                    timeout.as_secs()
-                )));
-            }
-            Ok(None) => std::thread::sleep(Duration::from_millis(50)),
-            Err(e) => return Err(fail(e.to_string())),
-        }
-    };
-    let log = reader.join().unwrap_or_default();
+    let out = govcap_browser::run(
+        chromium,
+        &args,
+        govcap_browser::Limits {
+            timeout,
+            max_stdout: 1024 * 1024,
+        },
+    )
+    .map_err(|e| fail(e.to_string()))?;
     let size = std::fs::metadata(&pdf_abs).map(|m| m.len()).unwrap_or(0);
-    if !status.success() || size == 0 {
-        let tail: Vec<&str> = log.lines().rev().take(5).collect();
+    if !out.status.success() || size == 0 {
         return Err(fail(format!(
-            "exit status {status}, {size} bytes written; {}",
-            tail.into_iter().rev().collect::<Vec<_>>().join(" | ")
+            "exit status {}, {size} bytes written; {}",
+            out.status,
+            out.stderr_lines(5)
         )));
     }
     Ok(())

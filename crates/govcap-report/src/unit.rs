@@ -35,7 +35,7 @@ fn observed(v: &Option<Value>) -> String {
             let s = s.trim_end_matches('0').trim_end_matches('.');
             s.to_string()
         }
-        Some(Value::Text(t)) => t.clone(),
+        Some(Value::Text(t)) => t.to_string(),
         None => "–".into(),
     }
 }
@@ -76,7 +76,7 @@ fn evidence(l: Lang, leaf: &LeafInput) -> String {
             out,
             "<span class=\"origin\">{}<span class=\"mono\">{}</span></span>",
             if out.is_empty() { "" } else { " · " },
-            esc(o)
+            esc(&o.to_string())
         );
     }
     out

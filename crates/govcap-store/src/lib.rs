@@ -304,6 +304,8 @@ pub struct StoredAlert {
     pub id: i64,
     pub run_id: i64,
     pub alert: MonitorAlert,
+    /// When it was POSTed to the webhook (RFC 3339), if it was: repeat suppression reads it.
+    pub webhook_sent_at: Option<String>,
 }
 
 /// Which alerts [`Store::list_alerts`] returns; `None` fields do not filter.
@@ -366,6 +368,9 @@ pub trait Store: Send {
     fn monitor_findings_since(&mut self, since: &str) -> Result<Vec<StoredFinding>, StoreError>;
     /// Alerts matching `filter`, ordered by id.
     fn list_alerts(&mut self, filter: &AlertFilter) -> Result<Vec<StoredAlert>, StoreError>;
+    /// Records that the alerts with these ids were POSTed to the webhook at `at` (RFC 3339),
+    /// in one transaction; returns how many alerts were found. Unknown ids are skipped.
+    fn mark_webhook_sent(&mut self, ids: &[i64], at: &str) -> Result<usize, StoreError>;
 }
 
 /// Everything that can go wrong while storing or reading, in words a user can act on.

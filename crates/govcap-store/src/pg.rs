@@ -113,6 +113,10 @@ CREATE TABLE monitor_alert (
 );
 CREATE INDEX monitor_alert_code ON monitor_alert (code, last_seen);
 "#,
+    // 3: when an alert was POSTed to the webhook (repeat suppression reads it).
+    r#"
+ALTER TABLE monitor_alert ADD COLUMN webhook_sent_at TEXT;
+"#,
 ];
 
 /// Arbitrary first key of the advisory lock that serialises migrations (the second key is the
@@ -601,7 +605,7 @@ impl Store for PostgresStore {
     fn list_alerts(&mut self, filter: &AlertFilter) -> Result<Vec<StoredAlert>, StoreError> {
         let rows = self.client.query(
             "SELECT id, run_id, code, rule, severity, message_zh, message_en, first_seen,
-                    last_seen, value, evidence, findings
+                    last_seen, value, evidence, findings, webhook_sent_at
              FROM monitor_alert
              WHERE ($1::TEXT IS NULL OR code = $1)
                AND ($2::TEXT IS NULL OR rule = $2)
@@ -626,9 +630,23 @@ impl Store for PostgresStore {
                         evidence: split_list(r.try_get(10)?),
                         findings: split_list(r.try_get(11)?),
                     },
+                    webhook_sent_at: r.try_get(12)?,
                 })
             })
             .collect()
+    }
+
+    fn mark_webhook_sent(&mut self, ids: &[i64], at: &str) -> Result<usize, StoreError> {
+        let mut tx = self.client.transaction()?;
+        let mut n = 0;
+        for id in ids {
+            n += tx.execute(
+                "UPDATE monitor_alert SET webhook_sent_at = $1 WHERE id = $2",
+                &[&at, id],
+            )?;
+        }
+        tx.commit()?;
+        Ok(usize::try_from(n).unwrap_or(usize::MAX))
     }
 }
 

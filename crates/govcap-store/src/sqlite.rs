@@ -112,6 +112,10 @@ CREATE TABLE monitor_alert (
 ) STRICT;
 CREATE INDEX monitor_alert_code ON monitor_alert (code, last_seen);
 "#,
+    // 3: when an alert was POSTed to the webhook (repeat suppression reads it).
+    r#"
+ALTER TABLE monitor_alert ADD COLUMN webhook_sent_at TEXT;
+"#,
 ];
 
 /// A store in a SQLite file, in WAL mode (readers do not block the writer) with foreign keys
@@ -582,7 +586,7 @@ impl Store for SqliteStore {
     fn list_alerts(&mut self, filter: &AlertFilter) -> Result<Vec<StoredAlert>, StoreError> {
         let mut stmt = self.conn.prepare(
             "SELECT id, run_id, code, rule, severity, message_zh, message_en, first_seen,
-                    last_seen, value, evidence, findings
+                    last_seen, value, evidence, findings, webhook_sent_at
              FROM monitor_alert
              WHERE (?1 IS NULL OR code = ?1)
                AND (?2 IS NULL OR rule = ?2)
@@ -605,9 +609,24 @@ impl Store for SqliteStore {
                     evidence: split_list(&r.get::<_, String>(10)?),
                     findings: split_list(&r.get::<_, String>(11)?),
                 },
+                webhook_sent_at: r.get(12)?,
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn mark_webhook_sent(&mut self, ids: &[i64], at: &str) -> Result<usize, StoreError> {
+        let tx = self.conn.transaction()?;
+        let mut n = 0;
+        {
+            let mut stmt =
+                tx.prepare("UPDATE monitor_alert SET webhook_sent_at = ?1 WHERE id = ?2")?;
+            for id in ids {
+                n += stmt.execute(params![at, id])?;
+            }
+        }
+        tx.commit()?;
+        Ok(n)
     }
 }
 

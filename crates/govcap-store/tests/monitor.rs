@@ -117,6 +117,7 @@ on_both_backends!(
     findings_since_filters_by_run_time,
     alerts_are_filtered_by_code_rule_and_time,
     a_bad_list_item_stores_nothing,
+    webhook_deliveries_are_remembered,
 );
 
 fn finding(code: &str, check: &str, value: &str, evidence: &[&str]) -> MonitorFinding {
@@ -162,7 +163,7 @@ fn run(
 
 fn monitor_run_round_trips(b: &dyn Backend) {
     let mut s = b.open().unwrap();
-    assert_eq!(s.stats().unwrap().schema_version, 2);
+    assert_eq!(s.stats().unwrap().schema_version, 3);
     let f1 = finding(
         "fx001",
         "availability",
@@ -198,6 +199,54 @@ fn monitor_run_round_trips(b: &dyn Backend) {
     assert_eq!(alerts.len(), 1);
     assert_eq!(alerts[0].run_id, id);
     assert_eq!(alerts[0].alert, a1);
+    assert_eq!(alerts[0].webhook_sent_at, None);
+}
+
+fn webhook_deliveries_are_remembered(b: &dyn Backend) {
+    let mut s = b.open().unwrap();
+    let run_id = s
+        .save_monitor_run(&run(
+            "2026-11-27T08:00:00.000Z",
+            vec![],
+            vec![
+                alert("fx001", "unreachable", "2026-11-27T08:00:00.000Z", 1.0),
+                alert("fx002", "home_stale", "2026-11-27T08:00:00.000Z", 20.0),
+            ],
+        ))
+        .unwrap();
+    let ids: Vec<i64> = s
+        .list_alerts(&AlertFilter::default())
+        .unwrap()
+        .iter()
+        .filter(|a| a.run_id == run_id)
+        .map(|a| a.id)
+        .collect();
+    assert_eq!(ids.len(), 2);
+    // Only the first was delivered; an unknown id is skipped.
+    assert_eq!(
+        s.mark_webhook_sent(&[ids[0], 9_999_999], "2026-11-27T08:03:00.000Z")
+            .unwrap(),
+        1
+    );
+    drop(s);
+    let mut s = b.open().unwrap();
+    let got: Vec<(String, Option<String>)> = s
+        .list_alerts(&AlertFilter::default())
+        .unwrap()
+        .into_iter()
+        .map(|a| (a.alert.code, a.webhook_sent_at))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (
+                "fx001".to_string(),
+                Some("2026-11-27T08:03:00.000Z".to_string())
+            ),
+            ("fx002".to_string(), None)
+        ]
+    );
+    assert_eq!(s.mark_webhook_sent(&[], "x").unwrap(), 0);
 }
 
 fn findings_since_filters_by_run_time(b: &dyn Backend) {

@@ -30,6 +30,7 @@
 //! unit or a year never changes the values of the others.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use govcap_core::engine::normalise::Normalisation;
 use govcap_core::framework::{Collection, Framework, Rule};
@@ -137,8 +138,17 @@ pub fn observations(fw: &Framework, units: &UnitSet, years: &[i32], seed: u64) -
         .collect();
     let base = years.iter().copied().min().unwrap_or(0);
     let mut out = Vec::with_capacity(units.len() * leaves.len() * years.len());
+    // Strings every observation repeats are shared, as an importer shares them.
+    let level_keys: Vec<Vec<Arc<str>>> = leaves
+        .iter()
+        .map(|&i| match &fw.node(i).leaf.as_ref().expect("leaf").rule {
+            Rule::Graded { levels } => levels.iter().map(|l| Arc::from(l.key.as_str())).collect(),
+            _ => Vec::new(),
+        })
+        .collect();
+    let evaluator: Arc<str> = Arc::from("govcap-synth");
     for &year in years {
-        let file = format!("synthetic-{year}");
+        let file: Arc<str> = Arc::from(format!("synthetic-{year}"));
         let mut row = 1;
         for (u, unit) in units.units().iter().enumerate() {
             let (theta, delta) = lat[u];
@@ -177,7 +187,7 @@ pub fn observations(fw: &Framework, units: &UnitSet, years: &[i32], seed: u64) -
                         let k = (p_lasting * top + 0.35 * fixed.normal())
                             .round()
                             .clamp(0.0, top) as usize;
-                        Value::Text(levels[k].key.clone())
+                        Value::Text(level_keys[l][k].clone())
                     }
                     Rule::Continuous => {
                         let q = (p + 0.02 * r.normal()).clamp(0.0, 1.0);
@@ -202,7 +212,7 @@ pub fn observations(fw: &Framework, units: &UnitSet, years: &[i32], seed: u64) -
                     year,
                     value,
                     source: Source::Synthetic,
-                    evaluator: Some("govcap-synth".into()),
+                    evaluator: Some(evaluator.clone()),
                     evidence_url: None,
                     observed_at: Some(format!("{year}-09-30")),
                     note: Some("synthetic value from govcap's demo model".into()),

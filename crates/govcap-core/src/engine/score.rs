@@ -95,7 +95,7 @@ pub fn read_value(rule: &Rule, value: &Value) -> Result<f64, ValueError> {
                 .ok_or_else(|| ValueError::UnknownLevel {
                     value: match value {
                         Value::Number(n) => n.to_string(),
-                        Value::Text(t) => t.clone(),
+                        Value::Text(t) => t.to_string(),
                     },
                     levels: levels
                         .iter()
@@ -118,7 +118,7 @@ fn number(value: &Value) -> Result<f64, ValueError> {
             .parse::<f64>()
             .ok()
             .filter(|x| x.is_finite())
-            .ok_or_else(|| ValueError::NotNumber(t.clone())),
+            .ok_or_else(|| ValueError::NotNumber(t.to_string())),
     }
 }
 
@@ -129,7 +129,7 @@ fn number_or_percent(value: &Value) -> Result<f64, ValueError> {
                 .trim()
                 .parse::<f64>()
                 .map(|x| x / 100.0)
-                .map_err(|_| ValueError::NotNumber(t.clone()));
+                .map_err(|_| ValueError::NotNumber(t.to_string()));
         }
     }
     number(value)

@@ -9,7 +9,8 @@
 use super::dates::{date_after_label, first_date, leading_date, Date};
 use crate::model::Page;
 use scraper::{ElementRef, Html};
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
+use std::hash::Hash;
 
 /// Longest text of a clickable element still treated as a menu entry or button label; longer
 /// texts are headlines, where words such as 关怀 or 微博 say nothing about the site's features.
@@ -113,7 +114,43 @@ pub struct Link {
     pub title: String,
     /// The date printed in the link's list row (`<li><a>…</a><span>2026-11-20</span></li>`).
     pub date: Option<Date>,
+    /// For a dated link, the heading of the block it is listed in (`政务微博`, `通知公告 更多`),
+    /// see [`section_heading`]; `None` for undated links and blocks without a heading.
+    pub section: Option<String>,
 }
+
+/// Basic accessibility facts of one page that HTML alone decides (WCAG 2 level A, GB/T
+/// 37668-2019): counts, and a few examples of what failed so a reader can find it.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct A11yFacts {
+    /// `<img>` elements.
+    pub imgs: usize,
+    /// Images with a text alternative: an `alt` attribute (an empty `alt=""` marks a
+    /// decorative image and counts), `aria-label`, `aria-labelledby`, `title`, or hidden from
+    /// assistive technology (`role="presentation"` / `"none"`, `aria-hidden="true"`).
+    pub imgs_with_alt: usize,
+    /// `src` of the first images without one (at most [`A11Y_EXAMPLES`]).
+    pub imgs_missing_alt: Vec<String>,
+    /// Form controls a user fills in: `input` (not hidden, submit, reset, button or image),
+    /// `select`, `textarea`.
+    pub controls: usize,
+    /// Controls with an accessible name: `aria-label`, `aria-labelledby`, `title`, a `<label>`
+    /// around them or a `<label for>` naming their id. A placeholder alone does not count
+    /// (it disappears while typing and is not a label in GB/T 37668 or WCAG 3.3.2).
+    pub controls_labelled: usize,
+    /// `name`/`id`/`type` of the first unlabelled controls (at most [`A11Y_EXAMPLES`]).
+    pub controls_unlabelled: Vec<String>,
+    /// Links: `<a href>` and `<area href>`.
+    pub links: usize,
+    /// Links with discernible text: their own text, `aria-label`, `aria-labelledby`, `title`,
+    /// or an image inside with a non-empty `alt` (an `<area>`: its `alt`).
+    pub links_named: usize,
+    /// `href` of the first links without (at most [`A11Y_EXAMPLES`]).
+    pub links_unnamed: Vec<String>,
+}
+
+/// How many failing elements [`A11yFacts`] keeps as examples per kind.
+pub const A11Y_EXAMPLES: usize = 5;
 
 /// An image with the words around it (QR codes are captioned 政务微信, 官方微博 …).
 #[derive(Debug, Clone, PartialEq)]
@@ -188,6 +225,9 @@ pub struct PageDoc {
     pub text: String,
     pub empty_marker: bool,
     pub soft_404: bool,
+    /// The `lang` attribute of the root `<html>` element, trimmed; empty when absent.
+    pub lang: String,
+    pub a11y: A11yFacts,
 }
 
 impl PageDoc {
@@ -233,8 +273,21 @@ impl PageDoc {
             .or_else(|_| url::Url::parse(&page.url))
             .ok();
         let mut form_nodes = Vec::new();
+        doc.lang = root
+            .value()
+            .attr("lang")
+            .or_else(|| root.value().attr("xml:lang"))
+            .unwrap_or("")
+            .trim()
+            .to_string();
+        // Controls not named by their own attributes, with their id: a `<label for>` anywhere
+        // on the page (before or after them) may still name them.
+        let mut label_fors: HashSet<String> = HashSet::new();
+        let mut heading_memo = HashMap::new();
+        let mut pending: Vec<(Option<String>, String)> = Vec::new();
         for el in root.descendent_elements() {
             let v = el.value();
+            a11y_element(el, &mut doc.a11y, &mut label_fors, &mut pending);
             match v.name() {
                 "title" if doc.title.is_empty() => doc.title = text_of(el, usize::MAX),
                 "h1" if doc.h1.is_empty() => doc.h1 = text_of(el, usize::MAX),
@@ -266,6 +319,8 @@ impl PageDoc {
                         doc.links.push(Link {
                             href: href.trim().to_string(),
                             target: resolve(base.as_ref(), href),
+                            section: date
+                                .and_then(|_| section_heading(el, &mut heading_memo, |e| e.id())),
                             date,
                             text,
                             title,
@@ -334,6 +389,13 @@ impl PageDoc {
         doc.text = text_of(root, usize::MAX);
         doc.empty_marker = EMPTY_MARKERS.iter().any(|m| doc.text.contains(m));
         doc.soft_404 = is_soft_404(&doc);
+        for (id, what) in pending {
+            if id.is_some_and(|i| label_fors.contains(&i)) {
+                doc.a11y.controls_labelled += 1;
+            } else if doc.a11y.controls_unlabelled.len() < A11Y_EXAMPLES {
+                doc.a11y.controls_unlabelled.push(what);
+            }
+        }
         if SUBMIT_LABELS.iter().any(|l| doc.text.contains(l)) {
             doc.messages = parse_messages(root, &doc);
         }
@@ -487,6 +549,199 @@ fn row_date(a: ElementRef<'_>, link_text: &str) -> Option<Date> {
         if matches!(name, "li" | "tr" | "dd") {
             return None;
         }
+    }
+    None
+}
+
+/// A non-empty, trimmed attribute.
+fn attr_text<'e>(el: ElementRef<'e>, name: &str) -> Option<&'e str> {
+    el.value()
+        .attr(name)
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+}
+
+/// Named by its own ARIA or `title` attributes.
+fn aria_named(el: ElementRef<'_>) -> bool {
+    ["aria-label", "aria-labelledby", "title"]
+        .iter()
+        .any(|a| attr_text(el, a).is_some())
+}
+
+/// Counts one element into the page's [`A11yFacts`]. Controls that only a `<label for>`
+/// can name go to `pending` (resolved after the walk, when every label has been seen).
+fn a11y_element(
+    el: ElementRef<'_>,
+    f: &mut A11yFacts,
+    label_fors: &mut HashSet<String>,
+    pending: &mut Vec<(Option<String>, String)>,
+) {
+    let v = el.value();
+    match v.name() {
+        "img" => {
+            f.imgs += 1;
+            let hidden = matches!(v.attr("role"), Some("presentation" | "none"))
+                || v.attr("aria-hidden") == Some("true");
+            if v.attr("alt").is_some() || aria_named(el) || hidden {
+                f.imgs_with_alt += 1;
+            } else if f.imgs_missing_alt.len() < A11Y_EXAMPLES {
+                f.imgs_missing_alt
+                    .push(v.attr("src").unwrap_or("").trim().to_string());
+            }
+        }
+        "label" => {
+            if let Some(id) = attr_text(el, "for") {
+                label_fors.insert(id.to_string());
+            }
+        }
+        "input" | "select" | "textarea" => {
+            let kind = if v.name() == "input" {
+                v.attr("type").unwrap_or("text").trim().to_ascii_lowercase()
+            } else {
+                v.name().to_string()
+            };
+            if matches!(
+                kind.as_str(),
+                "hidden" | "submit" | "reset" | "button" | "image"
+            ) {
+                return;
+            }
+            f.controls += 1;
+            let in_label = el
+                .ancestors()
+                .filter_map(ElementRef::wrap)
+                .any(|a| a.value().name() == "label");
+            if aria_named(el) || in_label {
+                f.controls_labelled += 1;
+            } else {
+                let what = attr_text(el, "name")
+                    .or_else(|| attr_text(el, "id"))
+                    .unwrap_or(&kind)
+                    .to_string();
+                pending.push((attr_text(el, "id").map(str::to_string), what));
+            }
+        }
+        "a" | "area" if v.attr("href").is_some() => {
+            f.links += 1;
+            let named = aria_named(el)
+                || if v.name() == "area" {
+                    attr_text(el, "alt").is_some()
+                } else {
+                    !text_of(el, 40).is_empty()
+                        || el.descendent_elements().any(|i| {
+                            i.value().name() == "img"
+                                && (attr_text(i, "alt").is_some()
+                                    || attr_text(i, "aria-label").is_some())
+                        })
+                };
+            if named {
+                f.links_named += 1;
+            } else if f.links_unnamed.len() < A11Y_EXAMPLES {
+                f.links_unnamed
+                    .push(v.attr("href").unwrap_or("").trim().to_string());
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Ancestor levels [`section_heading`] climbs from a link.
+const SECTION_LEVELS: usize = 6;
+/// Longest text still taken as a block heading.
+const MAX_HEADING_CHARS: usize = 20;
+/// Class-name fragments CMS templates give block titles (`title`, `tit`, `hd`, `head`).
+const HEADING_CLASSES: &[&str] = &["tit", "hd", "head"];
+
+/// A heading element: `h1`–`h6`, `role="heading"`, a `caption` or `legend`, or an element
+/// whose class names a title.
+fn is_heading(e: ElementRef<'_>) -> bool {
+    let v = e.value();
+    matches!(
+        v.name(),
+        "h1" | "h2" | "h3" | "h4" | "h5" | "h6" | "caption" | "legend"
+    ) || v.attr("role") == Some("heading")
+        || v.classes().any(|c| {
+            let c = c.to_ascii_lowercase();
+            HEADING_CLASSES.iter().any(|h| c.contains(h))
+        })
+}
+
+/// The heading a preceding sibling gives the block after it: the sibling itself when it is
+/// a heading, else a heading inside it when it is a heading bar (title plus a 更多 link: no
+/// list rows, at most three links). Too long a text is a headline, not a heading.
+fn heading_of(s: ElementRef<'_>) -> Option<String> {
+    let h = if is_heading(s) {
+        s
+    } else {
+        let rows = s
+            .descendent_elements()
+            .any(|e| matches!(e.value().name(), "li" | "tr" | "dd"));
+        let links = s
+            .descendent_elements()
+            .filter(|e| e.value().name() == "a")
+            .take(4)
+            .count();
+        if rows || links > 3 {
+            return None;
+        }
+        s.descendent_elements().find(|e| is_heading(*e))?
+    };
+    let t = text_of(h, 4 * MAX_HEADING_CHARS);
+    (!t.is_empty() && t.chars().count() <= MAX_HEADING_CHARS).then_some(t)
+}
+
+/// The heading of the block a list link sits in: climbing from the link (at most
+/// `SECTION_LEVELS` levels, never past `body`), the nearest preceding sibling that is a
+/// heading or a heading bar (`heading_of`). Sibling rows and content blocks are passed
+/// over, so a headless news block after a 政务微博 block does not inherit its title.
+///
+/// `memo` remembers, per element (`key`: its node id), the heading found scanning back from
+/// it, so the rows of a long list do not each rescan the rows before them: each element is
+/// judged once per page.
+pub fn section_heading<'a, K: Hash + Eq>(
+    a: ElementRef<'a>,
+    memo: &mut HashMap<K, Option<String>>,
+    key: impl Fn(ElementRef<'a>) -> K,
+) -> Option<String> {
+    let prev = |e: ElementRef<'a>| e.prev_siblings().find_map(ElementRef::wrap);
+    let mut child = a;
+    for anc in a
+        .ancestors()
+        .filter_map(ElementRef::wrap)
+        .take(SECTION_LEVELS)
+    {
+        if matches!(anc.value().name(), "body" | "html") {
+            return None;
+        }
+        // Scan back from the previous sibling until a heading or a remembered answer.
+        let mut path = Vec::new();
+        let mut found = None;
+        let mut cur = prev(child);
+        while let Some(sib) = cur {
+            if let Some(known) = memo.get(&key(sib)) {
+                found = known.clone();
+                break;
+            }
+            path.push(sib);
+            let skip = matches!(
+                sib.value().name(),
+                "script" | "style" | "template" | "noscript"
+            );
+            if !skip {
+                if let Some(h) = heading_of(sib) {
+                    found = Some(h);
+                    break;
+                }
+            }
+            cur = prev(sib);
+        }
+        for sib in path {
+            memo.insert(key(sib), found.clone());
+        }
+        if found.is_some() {
+            return found;
+        }
+        child = anc;
     }
     None
 }
@@ -984,6 +1239,49 @@ mod tests {
             [Present, Empty, Empty, Present, Present, Present]
         );
         assert_eq!(doc.guide_labels(), 6);
+    }
+
+    #[test]
+    fn dated_links_know_the_heading_of_their_block() {
+        let html = r#"<body><div class="main">
+            <div class="wb"><div class="title"><span>政务微博</span><a href="https://weibo.com/u/1">更多</a></div>
+              <ul><li><a href="http://t.cn/1">明天多云转晴气温回升</a><span>2026-11-20</span></li>
+                  <li><a href="http://t.cn/2">地铁三号线调整运营时间</a><span>2026-11-19</span></li></ul></div>
+            <div class="news"><ul><li><a href="/n/1">市政府召开常务会议</a><span>2026-11-26</span></li></ul></div>
+            <div class="wx"><h3>政务微信</h3><table><tr><td><a href="/wx/1">森林防火会议召开</a></td><td>2026-09-01</td></tr></table></div>
+            <ul><li class="tit">官方抖音</li><li><a href="/d/1">短视频一</a> 2026-11-01</li><li><a href="/d/2">短视频二</a> 2026-11-02</li></ul>
+            </div><ul><li><a href="/x">页面底部的一条</a><span>2026-11-02</span></li></ul></body>"#;
+        let doc = PageDoc::parse(0, &page("http://h/", html)).unwrap();
+        let got: Vec<(&str, Option<&str>)> = doc
+            .dated_links()
+            .map(|(l, _)| (l.href.as_str(), l.section.as_deref()))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                // The heading bar is the heading, its 更多 link included.
+                ("http://t.cn/1", Some("政务微博 更多")),
+                ("http://t.cn/2", Some("政务微博 更多")),
+                ("/n/1", None),
+                ("/wx/1", Some("政务微信")),
+                ("/d/1", Some("官方抖音")),
+                ("/d/2", Some("官方抖音")),
+                ("/x", None),
+            ]
+        );
+        // A long list: the last row still finds the title row thousands of rows up.
+        let mut rows = String::from(r#"<ul><li class="title">政务微博</li>"#);
+        for i in 0..3000 {
+            rows.push_str(&format!(
+                r#"<li><a href="http://t.cn/{i}">第{i}条微博的标题文字</a><span>2026-11-20</span></li>"#
+            ));
+        }
+        rows.push_str("</ul>");
+        let doc = PageDoc::parse(0, &page("http://h/", &rows)).unwrap();
+        assert_eq!(doc.dated_links().count(), 3000);
+        assert!(doc
+            .dated_links()
+            .all(|(l, _)| l.section.as_deref() == Some("政务微博")));
     }
 
     #[test]

@@ -5,6 +5,7 @@
 //! captions; see [`super::doc::MAX_CONTROL_CHARS`]) so that a headline such as
 //! "关怀困难群众" or "微博热议" cannot switch a feature on.
 
+use super::dates::Date;
 use super::doc::{url_key, PageDoc, SEARCH_PARAMS};
 use super::{Analysis, CheckConfig};
 use crate::model::{Finding, Page};
@@ -395,10 +396,76 @@ fn platform_of_text(t: &str) -> Option<&'static str> {
     }
 }
 
+/// The platform a block heading names, when it names exactly one: a tabbed
+/// "政务微博 | 政务微信" block says nothing about which list belongs to which.
+fn platform_of_heading(h: &str) -> Option<&'static str> {
+    let weibo = h.contains("微博");
+    let wechat = h.contains("微信") || h.contains("公众号");
+    if weibo && wechat {
+        return None;
+    }
+    platform_of_text(h)
+}
+
+/// Dated posts of one platform shown on the site.
+#[derive(Debug, Clone, Default)]
+struct Posts {
+    count: usize,
+    /// Newest post date on or before `as_of`, with its page.
+    newest: Option<(Date, usize)>,
+    /// Posts dated after `as_of` (ignored, as in `freshness`).
+    future: usize,
+}
+
+/// Dated posts per platform: dated list links whose target is on the platform (a
+/// weibo.com / mp.weixin.qq.com post), or that sit in a block whose heading names it (a
+/// 政务微博 / 政务微信 column; see [`super::doc::section_heading`]). The link host wins when
+/// both say something.
+fn platform_posts(a: &Analysis) -> Vec<(&'static str, Posts)> {
+    let mut out: Vec<(&'static str, Posts)> = Vec::new();
+    for d in a.content_docs() {
+        for (l, date) in d.dated_links() {
+            let host = l
+                .target
+                .as_deref()
+                .and_then(|t| url::Url::parse(t).ok())
+                .and_then(|u| u.host_str().and_then(platform_of_host));
+            let Some(p) = host.or_else(|| l.section.as_deref().and_then(platform_of_heading))
+            else {
+                continue;
+            };
+            let i = match out.iter().position(|(q, _)| *q == p) {
+                Some(i) => i,
+                None => {
+                    out.push((p, Posts::default()));
+                    out.len() - 1
+                }
+            };
+            let e = &mut out[i].1;
+            if a.as_of.is_some_and(|as_of| date > as_of) {
+                e.future += 1;
+                continue;
+            }
+            e.count += 1;
+            if e.newest.is_none_or(|(n, _)| date > n) {
+                e.newest = Some((date, d.page));
+            }
+        }
+    }
+    out
+}
+
 /// The platforms linked from the site, from `weibo`, `wechat`, `douyin`, `app`,
 /// `mini_program`: by link host (weibo.com, mp.weixin.qq.com, douyin.com, app stores), by
 /// short link texts and by QR-code alts and captions.
-pub fn new_media(a: &Analysis, _cfg: &CheckConfig) -> Finding {
+///
+/// `details.activity` has, per platform linked or with posts, the dated posts the site shows
+/// for it (dated list links to the platform's host, or under a block heading naming it):
+/// `posts`, `latest_post`, `latest_post_days` from `as_of`, `url` of the page showing the
+/// newest, and `active`: true when the newest post is at most `cfg.new_media_active_days`
+/// old, false when older, null when no dated post was found (a platform is never called
+/// active or inactive without a date).
+pub fn new_media(a: &Analysis, cfg: &CheckConfig) -> Finding {
     const CHECK: &str = "new_media";
     if let Some(r) = a.no_content_reason() {
         return a.cannot(CHECK, &r);
@@ -445,16 +512,48 @@ pub fn new_media(a: &Analysis, _cfg: &CheckConfig) -> Finding {
             sources.push(v.clone());
         }
     }
-    let pages: Vec<usize> = if found.is_empty() {
+    let posts = platform_posts(a);
+    let mut activity = serde_json::Map::new();
+    for p in PLATFORMS {
+        let e = posts.iter().find(|(q, _)| q == p).map(|(_, e)| e);
+        if !platforms.contains(p) && e.is_none() {
+            continue;
+        }
+        let e = e.cloned().unwrap_or_default();
+        let days = e
+            .newest
+            .and_then(|(d, _)| a.as_of.map(|as_of| d.days_until(as_of)));
+        activity.insert(
+            p.to_string(),
+            json!({
+                "posts": e.count,
+                "future_posts": e.future,
+                "latest_post": e.newest.map(|(d, _)| d.to_string()),
+                "latest_post_days": days,
+                "active": days.map(|n| n <= cfg.new_media_active_days),
+                "url": e.newest.map(|(_, pg)| a.page(pg).final_url.clone()),
+            }),
+        );
+    }
+    let mut pages: Vec<usize> = if found.is_empty() {
         pages_of(a.content_docs())
     } else {
         found.iter().map(|(_, p, _)| *p).collect()
     };
+    pages.extend(posts.iter().filter_map(|(_, e)| e.newest.map(|(_, p)| p)));
+    let mut details = json!({
+        "sources": sources,
+        "activity": activity,
+        "active_days": cfg.new_media_active_days,
+    });
+    if a.as_of.is_none() && posts.iter().any(|(_, e)| e.newest.is_some()) {
+        details["activity_reason"] = json!("as_of is not a YYYY-MM-DD date: post ages unknown");
+    }
     a.finding(
         CHECK,
         a.home_url(),
         json!(platforms),
-        json!({ "sources": sources }),
+        details,
         a.evidence(pages),
     )
 }

@@ -15,7 +15,10 @@ fn verdict(a: &Analysis, page: usize) -> Option<Option<String>> {
             let soft = a.docs.iter().any(|d| d.page == page && d.soft_404);
             Some(soft.then(|| "soft_404".to_string()))
         }
-        FetchState::WafChallenge | FetchState::RobotsDisallowed | FetchState::TooLarge => None,
+        FetchState::WafChallenge
+        | FetchState::RateLimited
+        | FetchState::RobotsDisallowed
+        | FetchState::TooLarge => None,
         other => Some(Some(
             serde_json::to_value(other)
                 .ok()

@@ -2,8 +2,11 @@
 //!
 //! The check names and the meaning of their values are the contract with `findings.jsonl`
 //! readers (issue 4): `availability`, `https`, `ipv6`, `mobile`, `search`, `qa_assistant`,
-//! `accessibility`, `elderly_mode`, `new_media`, `message_board`, `intake_channels`,
-//! `service_guide`, `freshness`, `links`, `identity`, `veto`. A check that cannot run sets
+//! `accessibility`, `accessibility_basics`, `elderly_mode`, `new_media`, `message_board`,
+//! `intake_channels`, `service_guide`, `freshness`, `links`, `identity`, `veto`.
+//! `accessibility` says whether an accessibility mode is offered; `accessibility_basics`
+//! (true / false) whether the pages pass the basic HTML checks of [`a11y`] (`lang`, `title`,
+//! image `alt`, form labels, link text, no auto-refresh). A check that cannot run sets
 //! `value: null` and says why in `details.reason`; it never guesses. Every finding lists the
 //! WARC record ids of the pages it read in `evidence`, and `url` is the page that best
 //! supports the value (the home page when nothing more specific applies).
@@ -14,6 +17,7 @@
 //! # Facts the fetcher supplies (`SiteVisit::facts`)
 //! Keys are in [`facts`]; any may be missing, and checks that need a missing one say so.
 
+pub mod a11y;
 pub mod board;
 pub mod dates;
 pub mod doc;
@@ -30,6 +34,7 @@ use doc::PageDoc;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
+pub use a11y::accessibility_basics;
 pub use board::{intake_channels, message_board};
 pub use features::{
     accessibility, elderly_mode, identity, mobile, new_media, qa_assistant, search, search_probe,
@@ -55,6 +60,14 @@ pub mod facts {
     pub const HTTP_REDIRECTS_TO_HTTPS: &str = "http_redirects_to_https";
     /// bool: only the legacy-TLS client could connect.
     pub const TLS_LEGACY_ONLY: &str = "tls_legacy_only";
+    /// {dns, connect, tls, ttfb, total}: the home page's phase timings in ms, measured by a
+    /// probe of its own (`null` for a phase that did not happen: no lookup, no TLS).
+    pub const HOME_TIMINGS_MS: &str = "home_timings_ms";
+    /// {rendered: [{page, record, …}], …}: pages whose `text` is Chromium's rendered DOM,
+    /// each archived as a `conversion` record (see `crate::browser`).
+    pub const BROWSER: &str = "browser";
+    /// {confirmed, record, …}: Chromium's visit of a challenged home page (see `crate::browser`).
+    pub const BROWSER_WAF: &str = "browser_waf";
 }
 
 /// Every check name, in the order [`run_all`] emits them.
@@ -66,6 +79,7 @@ pub const CHECKS: &[&str] = &[
     "search",
     "qa_assistant",
     "accessibility",
+    "accessibility_basics",
     "elderly_mode",
     "new_media",
     "message_board",
@@ -107,6 +121,18 @@ pub struct CheckConfig {
     /// Veto when the mean 办事指南 completeness is below this; `None` (the default) because
     /// the 2019 threshold was not found in the sources.
     pub guide_min_share: Option<f64>,
+    /// `accessibility_basics`: share of pages that must have `<html lang>`, a `<title>` and
+    /// no timed auto-refresh (each sub-check separately).
+    pub a11y_min_page_share: f64,
+    /// `accessibility_basics`: share of images that must have a text alternative.
+    pub a11y_min_img_alt_share: f64,
+    /// `accessibility_basics`: share of form controls that must be labelled.
+    pub a11y_min_labelled_share: f64,
+    /// `accessibility_basics`: share of links that must have discernible text.
+    pub a11y_min_link_text_share: f64,
+    /// `new_media`: a platform is active when its newest dated post is at most this many
+    /// days old (S3.4 `active` needs Weibo and WeChat both active).
+    pub new_media_active_days: i64,
 }
 
 impl Default for CheckConfig {
@@ -124,6 +150,11 @@ impl Default for CheckConfig {
             unanswered_window_days: 365,
             mobile_min_share: 0.5,
             guide_min_share: None,
+            a11y_min_page_share: 0.9,
+            a11y_min_img_alt_share: 0.9,
+            a11y_min_labelled_share: 0.9,
+            a11y_min_link_text_share: 0.9,
+            new_media_active_days: 30,
         }
     }
 }
@@ -192,8 +223,22 @@ impl<'a> Analysis<'a> {
                     out.push(r);
                 }
             }
+            if let Some(r) = self.rendered_record(i) {
+                if !out.contains(&r) {
+                    out.push(r);
+                }
+            }
         }
         out
+    }
+
+    /// The `conversion` record of page `i` when its text is the browser-rendered DOM.
+    pub fn rendered_record(&self, i: usize) -> Option<String> {
+        self.visit.facts.get(facts::BROWSER)?["rendered"]
+            .as_array()?
+            .iter()
+            .find(|r| r["page"].as_u64() == Some(i as u64))
+            .and_then(|r| r["record"].as_str().map(str::to_string))
     }
 
     /// The home page's final URL, or the site's home URL when it was not fetched.
@@ -262,6 +307,7 @@ pub fn run_all(visit: &SiteVisit, cfg: &CheckConfig) -> Vec<Finding> {
         search(&a, cfg),
         qa_assistant(&a, cfg),
         accessibility(&a, cfg),
+        accessibility_basics(&a, cfg),
         elderly_mode(&a, cfg),
         new_media(&a, cfg),
         message_board(&a, cfg),
@@ -271,6 +317,17 @@ pub fn run_all(visit: &SiteVisit, cfg: &CheckConfig) -> Vec<Finding> {
         links(&a, cfg),
         identity(&a, cfg),
     ];
+    let avail = out.iter_mut().find(|f| f.check == "availability");
+    if let (Some(b), Some(f)) = (visit.facts.get(facts::BROWSER_WAF), avail) {
+        // What Chromium met on the challenged home page; the state is unchanged by it.
+        f.details["browser"] = b.clone();
+        if let Some(r) = b["record"]
+            .as_str()
+            .filter(|r| !f.evidence.iter().any(|e| e == r))
+        {
+            f.evidence.push(r.to_string());
+        }
+    }
     let v = veto(&a, cfg, &out);
     out.push(v);
     out

@@ -31,26 +31,43 @@ pub fn availability(a: &Analysis, _cfg: &CheckConfig) -> Finding {
         )
     };
     let mut failures: BTreeMap<String, usize> = BTreeMap::new();
-    let (mut ok, mut challenged, mut refused) = (0usize, 0usize, 0usize);
+    let (mut ok, mut challenged, mut limited, mut refused) = (0usize, 0usize, 0usize, 0usize);
     for s in &states {
         match s {
             FetchState::Ok => ok += 1,
             FetchState::WafChallenge => challenged += 1,
+            FetchState::RateLimited => limited += 1,
             FetchState::RobotsDisallowed => refused += 1,
             other => *failures.entry(state_name(*other)).or_default() += 1,
         }
     }
-    let counted = states.len() - challenged - refused;
+    let counted = states.len() - challenged - limited - refused;
     let mut details = json!({
         "basis": basis,
         "attempts": states.len(),
         "successes": ok,
         "challenged": challenged,
+        "rate_limited": limited,
         "robots_disallowed": refused,
         "failures": failures,
+        "timings_ms": a.visit.facts.get(facts::HOME_TIMINGS_MS).cloned().unwrap_or(Value::Null),
     });
+    // Rate-limit refusals (429, or 503 with Retry-After, still refused after waiting) count
+    // like challenges: the site is up but would not serve us now.
+    let rate_limited = a
+        .visit
+        .facts
+        .get("rate_limited")
+        .and_then(Value::as_array)
+        .is_some_and(|l| {
+            l.iter().any(|r| {
+                r["refused"] == json!(true) && r["url"].as_str() == Some(&a.visit.home_url)
+            })
+        });
     let value = if counted == 0 {
-        details["reason"] = json!(if challenged > 0 {
+        details["reason"] = json!(if rate_limited {
+            "the site refused us for our rate (rate limited; reported as such, not as down)"
+        } else if challenged > 0 {
             "every attempt met a bot-protection challenge (reported as such, not as down)"
         } else {
             "robots.txt disallows the home page"

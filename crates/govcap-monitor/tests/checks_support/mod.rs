@@ -161,3 +161,23 @@ pub fn mismatches(
     }
     out
 }
+
+/// Every mismatch between the observations' graded levels (I1.2, S3.4) made from `findings`
+/// and the levels the truth promises.
+pub fn level_mismatches(t: &SiteTruth, findings: &[Finding]) -> Vec<String> {
+    let obs = govcap_monitor::observations::to_observations(findings, 2026, "2026-11-27");
+    let mut out = Vec::new();
+    for (leaf, want) in &t.levels() {
+        let got = obs
+            .iter()
+            .find(|o| o.unit == t.code && &o.indicator == leaf)
+            .map(|o| match &o.value {
+                govcap_core::observation::Value::Text(s) => Value::String(s.to_string()),
+                govcap_core::observation::Value::Number(n) => serde_json::json!(n),
+            });
+        if got.as_ref() != Some(want) {
+            out.push(format!("{} {leaf}: level {got:?} ≠ truth {want}", t.code));
+        }
+    }
+    out
+}
