@@ -33,6 +33,10 @@ struct Settings {
     /// Sites visited at once by ours (Scrapy schedules all sites at once; per-host limits
     /// bound both).
     concurrency: usize,
+    /// Requests in flight per host, for both crawlers (Scrapy's CONCURRENT_REQUESTS_PER_DOMAIN).
+    per_host: usize,
+    /// Milliseconds between request starts per host, for both (Scrapy's DOWNLOAD_DELAY).
+    delay_ms: u64,
     python: String,
 }
 
@@ -46,15 +50,20 @@ impl Default for Settings {
             max_depth: crawl.max_depth,
             max_pages: crawl.max_pages,
             concurrency: 32,
+            per_host: FetchConfig::default().per_host_inflight,
+            delay_ms: FetchConfig::default().min_interval.as_millis() as u64,
             python: "python3".into(),
         }
     }
 }
 
 const HELP: &str = "usage: govcap-bench crawl [--sites N] [--hosts N] [--seed N] [--max-depth N]
-                          [--max-pages N] [--concurrency N] [--python PATH]
+                          [--max-pages N] [--concurrency N] [--per-host N] [--delay-ms MS]
+                          [--python PATH]
 Serves N seeded fixture portals over --hosts loopback addresses, crawls them with govcap's
-monitor and with Scrapy 2.19 (bench/scrapy_crawl.py), and prints a markdown table.";
+monitor and with Scrapy 2.19 (bench/scrapy_crawl.py) under the same politeness (--per-host
+requests in flight and --delay-ms between request starts per host; the monitor's defaults
+unless given), and prints a markdown table.";
 
 /// Parses the options; `child` gets `--child-ours SITES_CSV OUT_DIR` when present.
 fn parse_args(args: &[String]) -> Result<(Settings, Option<(PathBuf, PathBuf)>), String> {
@@ -78,6 +87,8 @@ fn parse_args(args: &[String]) -> Result<(Settings, Option<(PathBuf, PathBuf)>),
             "--max-depth" => s.max_depth = num("--max-depth", value("--max-depth")?)?,
             "--max-pages" => s.max_pages = num("--max-pages", value("--max-pages")?)?,
             "--concurrency" => s.concurrency = num("--concurrency", value("--concurrency")?)?,
+            "--per-host" => s.per_host = num("--per-host", value("--per-host")?)?,
+            "--delay-ms" => s.delay_ms = num("--delay-ms", value("--delay-ms")?)?,
             "--python" => s.python = value("--python")?,
             "--child-ours" => {
                 let csv = value("--child-ours")?;
@@ -88,8 +99,10 @@ fn parse_args(args: &[String]) -> Result<(Settings, Option<(PathBuf, PathBuf)>),
             other => return Err(format!("unknown option {other:?}\n{HELP}")),
         }
     }
-    if s.sites == 0 || s.hosts == 0 || s.max_pages == 0 || s.concurrency == 0 {
-        return Err("--sites, --hosts, --max-pages and --concurrency must be at least 1".into());
+    if s.sites == 0 || s.hosts == 0 || s.max_pages == 0 || s.concurrency == 0 || s.per_host == 0 {
+        return Err(
+            "--sites, --hosts, --max-pages, --concurrency and --per-host must be at least 1".into(),
+        );
     }
     Ok((s, child))
 }
@@ -103,23 +116,34 @@ fn settings_args(s: &Settings) -> Vec<String> {
         ("--max-depth", s.max_depth.to_string()),
         ("--max-pages", s.max_pages.to_string()),
         ("--concurrency", s.concurrency.to_string()),
+        ("--per-host", s.per_host.to_string()),
+        ("--delay-ms", s.delay_ms.to_string()),
     ]
     .into_iter()
     .flat_map(|(k, v)| [k.to_string(), v])
     .collect()
 }
 
+/// The fetch settings both crawlers get: the monitor's defaults with the bench's politeness.
+fn fetch_config(s: &Settings) -> FetchConfig {
+    FetchConfig {
+        ipv6_probe: false,
+        timing_probe: false,
+        per_host_inflight: s.per_host,
+        min_interval: std::time::Duration::from_millis(s.delay_ms),
+        ..FetchConfig::default()
+    }
+}
+
 /// Our monitor's configuration for the bench: the defaults of `monitor run`, minus the
-/// probes that have no Scrapy counterpart (site-search query, IPv6, HTTP→HTTPS).
+/// probes that have no Scrapy counterpart (site-search query, IPv6, HTTP→HTTPS, phase timings) and the
+/// browser.
 fn ours_config(s: &Settings, out: PathBuf, as_of: String) -> RunConfig {
     RunConfig {
         out,
         as_of,
         concurrency: s.concurrency,
-        fetch: FetchConfig {
-            ipv6_probe: false,
-            ..FetchConfig::default()
-        },
+        fetch: fetch_config(s),
         crawl: CrawlConfig {
             max_depth: s.max_depth,
             max_pages: s.max_pages,
@@ -129,7 +153,11 @@ fn ours_config(s: &Settings, out: PathBuf, as_of: String) -> RunConfig {
         },
         checks: CheckConfig::default(),
         write_visits: false,
-        browser: Default::default(),
+        // The bench fixture has no script-rendered or challenged sites.
+        browser: govcap_monitor::browser::BrowserConfig {
+            mode: govcap_monitor::browser::BrowserMode::Off,
+            ..Default::default()
+        },
     }
 }
 
@@ -176,6 +204,8 @@ struct Diff {
     total: i64,
     /// Sites only one side reported.
     missing: usize,
+    /// The first few differing sites: (code, ours, theirs).
+    examples: Vec<(String, u64, u64)>,
 }
 
 fn compare(ours: &BTreeMap<String, u64>, theirs: &BTreeMap<String, u64>) -> Diff {
@@ -184,6 +214,7 @@ fn compare(ours: &BTreeMap<String, u64>, theirs: &BTreeMap<String, u64>) -> Diff
         max_abs: 0,
         total: 0,
         missing: 0,
+        examples: Vec::new(),
     };
     for (code, &a) in ours {
         let Some(&b) = theirs.get(code) else {
@@ -192,6 +223,9 @@ fn compare(ours: &BTreeMap<String, u64>, theirs: &BTreeMap<String, u64>) -> Diff
         };
         if a != b {
             d.sites_differing += 1;
+            if d.examples.len() < 10 {
+                d.examples.push((code.clone(), a, b));
+            }
         }
         d.max_abs = d.max_abs.max(a.abs_diff(b));
         d.total += a as i64 - b as i64;
@@ -296,7 +330,7 @@ fn bench(s: &Settings, work: &Path) -> Result<(), String> {
     fixture
         .write_sites_csv(&csv)
         .map_err(|e| format!("{}: {e}", csv.display()))?;
-    let fetch = FetchConfig::default();
+    let fetch = fetch_config(s);
 
     let exe = std::env::current_exe().map_err(|e| format!("cannot find this program: {e}"))?;
     let mut ours = Command::new(exe);
@@ -389,6 +423,14 @@ fn print_table(
         d.total,
         d.missing
     );
+    if !d.examples.is_empty() {
+        let list: Vec<String> = d
+            .examples
+            .iter()
+            .map(|(c, a, b)| format!("{c} {a} vs {b}"))
+            .collect();
+        println!("Differing sites (ours vs Scrapy): {}.", list.join(", "));
+    }
     println!(
         "Ours also archived {} bytes of WARC and wrote {} findings; robots.txt refused {} URLs for ours, {} for Scrapy.",
         ours.get("bytes_archived").unwrap_or(0),
@@ -456,7 +498,8 @@ mod tests {
                 sites_differing: 1,
                 max_abs: 3,
                 total: 3,
-                missing: 1
+                missing: 1,
+                examples: vec![("fx002".into(), 7, 4)],
             }
         );
         assert!(Report::parse("pages x\n").is_err());

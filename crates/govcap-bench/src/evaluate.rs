@@ -61,6 +61,20 @@ pub fn run(args: &[String]) -> Result<(), String> {
     let big = govcap_synth::observations(&fw, &big_units, &[2020, 2021], govcap_synth::DEMO_SEED);
     let (b20, b21) = (year(&big, 2020), year(&big, 2021));
     let p20 = Params::new(2020);
+    // GOVCAP_BENCH_PROFILE=evaluate|analyse: loop one part on the 3,000-unit data for a
+    // profiler (`perf record`), print nothing.
+    if let Ok(what) = std::env::var("GOVCAP_BENCH_PROFILE") {
+        let e20 = evaluate(&fw, &big_units, &b20, &p20).expect("evaluates");
+        let e21 = evaluate(&fw, &big_units, &b21, &p21).expect("evaluates");
+        for _ in 0..100 {
+            if what == "analyse" {
+                std::hint::black_box(analyse(&e21, Some(&e20)));
+            } else {
+                std::hint::black_box(evaluate(&fw, &big_units, &b21, &p21).expect("evaluates"));
+            }
+        }
+        return Ok(());
+    }
     if std::env::var("GOVCAP_BENCH_SPLIT").is_ok() {
         let e20 = evaluate(&fw, &big_units, &b20, &p20).expect("evaluates");
         let e21 = evaluate(&fw, &big_units, &b21, &p21).expect("evaluates");

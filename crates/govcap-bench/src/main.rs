@@ -47,7 +47,20 @@ fn usage() -> String {
     s
 }
 
+/// The same allocator and setting as the `govcap` binary, so figures are the product's.
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+/// mimalloc's `purge_delay` (option 15 in its stable option enum): return freed memory to the
+/// OS after a second rather than 10 ms, so back-to-back evaluations reuse their pages instead
+/// of faulting them in again.
+fn tune_allocator() {
+    // SAFETY: sets a plain integer option, before any other thread exists.
+    unsafe { libmimalloc_sys::mi_option_set(15, 1000) }
+}
+
 fn main() -> ExitCode {
+    tune_allocator();
     let args: Vec<String> = std::env::args().skip(1).collect();
     let Some(name) = args.first() else {
         eprint!("{}", usage());

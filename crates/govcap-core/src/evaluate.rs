@@ -46,6 +46,7 @@ use crate::engine::normalise::{normalise, output_range, Normalisation};
 use crate::engine::score::read_value;
 use crate::engine::treat::{treat, Treatment};
 use crate::framework::{Collection, Framework, Rule, Scale};
+use crate::intern::{Interned, NodeId};
 use crate::observation::{Observation, Source, Value};
 use crate::tiers::{self, TierInfo, TierParams};
 use crate::unit::UnitSet;
@@ -110,8 +111,8 @@ pub struct NodeInfo {
 /// A unit's score on one node.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct NodeScore {
-    /// Shared with every unit's entry for the node (one allocation per node, not per cell).
-    pub id: Arc<str>,
+    /// Interned: naming the node in every unit's cell costs a pointer copy.
+    pub id: NodeId,
     /// Score rate 0–1 (points scale) or the aggregated / normalised value (weights scale).
     pub value: Option<f64>,
     /// Points earned (points scale only).
@@ -121,7 +122,7 @@ pub struct NodeScore {
 /// What went into one leaf for one unit.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LeafInput {
-    pub id: Arc<str>,
+    pub id: NodeId,
     /// The value as observed (before any step).
     pub observed: Option<Value>,
     /// The number the rule read from it (fraction, or raw number for continuous rules).
@@ -135,7 +136,7 @@ pub struct LeafInput {
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub evidence_url: Option<Arc<str>>,
     #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub evaluator: Option<Arc<str>>,
+    pub evaluator: Option<Interned>,
     /// `file:row` the observation came from.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub origin: Option<CellOrigin>,
@@ -145,7 +146,7 @@ pub struct LeafInput {
 /// parts (the file name shared, not copied per cell) and written as the text `file:row`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CellOrigin {
-    pub file: Arc<str>,
+    pub file: Interned,
     pub row: usize,
 }
 
@@ -180,7 +181,7 @@ impl<'de> Deserialize<'de> for CellOrigin {
 /// An indicator where the unit is furthest behind the tier-A mean: what to fix first.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Gap {
-    pub id: Arc<str>,
+    pub id: NodeId,
     pub score: f64,
     pub tier_a_mean: f64,
     pub gap: f64,
@@ -266,6 +267,15 @@ pub enum EvaluateError {
     Tiers(String),
 }
 
+/// One observation looked up: its unit, leaf slot and the number read, or what is wrong.
+enum Resolved {
+    UnknownUnit,
+    /// The unit (known) and the problem with the rest.
+    Problem(usize, String),
+    /// Unit index, leaf slot, value read.
+    Cell(usize, usize, f64),
+}
+
 fn origin(o: &Observation) -> String {
     match &o.origin.column {
         Some(c) => format!("{} row {} column {}", o.origin.file, o.origin.row, c),
@@ -308,18 +318,43 @@ pub fn evaluate(
     // 1. Which units are evaluated, and the observation of each (unit, leaf).
     let mut problems = Vec::new();
     let mut has_obs = vec![false; units.len()];
-    let year_obs: Vec<&Observation> = observations.iter().filter(|o| o.year == year).collect();
+    // Looking up each observation's unit and indicator and reading its value is independent
+    // per observation and, for large inputs, bound by memory reads: it runs in parallel.
+    // Rayon's collect keeps the input order, so problems are reported in file order.
+    let year_obs: Vec<&Observation> = observations.par_iter().filter(|o| o.year == year).collect();
     if year_obs.is_empty() {
         return Err(EvaluateError::NoObservations(year));
     }
-    let unit_of: Vec<Option<usize>> = year_obs
-        .iter()
-        .map(|o| unit_index.get(o.unit.as_str()).copied())
+    let resolved: Vec<Resolved> = year_obs
+        .par_iter()
+        .map(|o| {
+            let Some(&u) = unit_index.get(o.unit.as_str()) else {
+                return Resolved::UnknownUnit;
+            };
+            let Some(&i) = node_index.get(o.indicator.as_str()) else {
+                return Resolved::Problem(u, format!("unknown indicator {:?}", o.indicator));
+            };
+            let Some(leaf) = &fw.node(i).leaf else {
+                return Resolved::Problem(
+                    u,
+                    format!(
+                        "{} is not a leaf indicator; give values for its sub-indicators",
+                        o.indicator
+                    ),
+                );
+            };
+            match read_value(&leaf.rule, &o.value) {
+                Ok(x) => Resolved::Cell(u, leaf_slot[i], x),
+                Err(e) => Resolved::Problem(u, format!("{}: {e}", o.indicator)),
+            }
+        })
         .collect();
-    for (o, u) in year_obs.iter().zip(&unit_of) {
-        match u {
-            Some(u) => has_obs[*u] = true,
-            None => problems.push(format!("{}: unknown unit {:?}", origin(o), o.unit)),
+    for (o, r) in year_obs.iter().zip(&resolved) {
+        match r {
+            Resolved::UnknownUnit => {
+                problems.push(format!("{}: unknown unit {:?}", origin(o), o.unit))
+            }
+            Resolved::Cell(u, ..) | Resolved::Problem(u, _) => has_obs[*u] = true,
         }
     }
     let evaluated: Vec<usize> = (0..units.len()).filter(|&u| has_obs[u]).collect();
@@ -329,29 +364,12 @@ pub fn evaluate(
     }
     let n = evaluated.len();
     let mut cell: Vec<Vec<Option<(&Observation, f64)>>> = vec![vec![None; n]; leaves.len()];
-    for (o, u) in year_obs.iter().zip(&unit_of) {
-        let Some(u) = *u else {
-            continue;
-        };
-        let Some(&i) = node_index.get(o.indicator.as_str()) else {
-            problems.push(format!(
-                "{}: unknown indicator {:?}",
-                origin(o),
-                o.indicator
-            ));
-            continue;
-        };
-        let Some(leaf) = &fw.node(i).leaf else {
-            problems.push(format!(
-                "{}: {} is not a leaf indicator; give values for its sub-indicators",
-                origin(o),
-                o.indicator
-            ));
-            continue;
-        };
-        match read_value(&leaf.rule, &o.value) {
-            Ok(x) => {
-                let slot = &mut cell[leaf_slot[i]][eval_slot[u]];
+    for (o, r) in year_obs.iter().zip(resolved) {
+        match r {
+            Resolved::UnknownUnit => {}
+            Resolved::Problem(_, message) => problems.push(format!("{}: {message}", origin(o))),
+            Resolved::Cell(u, ls, x) => {
+                let slot = &mut cell[ls][eval_slot[u]];
                 if let Some((first, _)) = slot {
                     problems.push(format!(
                         "{}: duplicate value for {} / {} / {} (first at {})",
@@ -365,7 +383,6 @@ pub fn evaluate(
                     *slot = Some((o, x));
                 }
             }
-            Err(e) => problems.push(format!("{}: {}: {e}", origin(o), o.indicator)),
         }
     }
     if !problems.is_empty() {
@@ -541,10 +558,7 @@ pub fn evaluate(
         Scale::Points => v.map(|x| x * fw.node(tree[slot]).weight),
         Scale::Weights => None,
     };
-    let slot_ids: Vec<Arc<str>> = tree
-        .iter()
-        .map(|&i| Arc::from(fw.node(i).id.as_str()))
-        .collect();
+    let slot_ids: Vec<NodeId> = tree.iter().map(|&i| NodeId::new(&fw.node(i).id)).collect();
     // Building the per-unit records (every node's score and every leaf's evidence) is most of
     // the work for large unit lists; it is independent per unit, so it runs in parallel.
     // Rayon's indexed collect keeps the order, so the output does not depend on threads.
@@ -564,7 +578,7 @@ pub fn evaluate(
             sublevel: None,
             scores: (0..tree.len())
                 .map(|s| NodeScore {
-                    id: slot_ids[s].clone(),
+                    id: slot_ids[s],
                     value: values[s][u],
                     points: node_points(s, values[s][u]),
                 })
@@ -575,15 +589,15 @@ pub fn evaluate(
                 .map(|(ls, &i)| {
                     let c = cell[ls][u];
                     LeafInput {
-                        id: slot_ids[node_slot[i]].clone(),
+                        id: slot_ids[node_slot[i]],
                         observed: c.map(|(o, _)| o.value.clone()),
                         read: c.map(|(_, x)| x),
                         imputed: imputed_flags[ls][u],
                         source: c.map(|(o, _)| o.source),
                         evidence_url: c.and_then(|(o, _)| o.evidence_url.clone()),
-                        evaluator: c.and_then(|(o, _)| o.evaluator.clone()),
+                        evaluator: c.and_then(|(o, _)| o.evaluator),
                         origin: c.map(|(o, _)| CellOrigin {
-                            file: o.origin.file.clone(),
+                            file: o.origin.file,
                             row: o.origin.row,
                         }),
                     }
@@ -694,9 +708,10 @@ fn fill_fix_first(results: &mut [UnitResult], leaves: &[usize], node_slot: &[usi
             stats::mean(&xs)
         })
         .collect();
-    for r in results.iter_mut() {
+    // Independent per unit, and nothing shared is written: in parallel.
+    results.par_iter_mut().for_each(|r| {
         if r.total.is_none() {
-            continue;
+            return;
         }
         let mut gaps: Vec<Gap> = slots
             .iter()
@@ -704,7 +719,7 @@ fn fill_fix_first(results: &mut [UnitResult], leaves: &[usize], node_slot: &[usi
             .filter_map(|(&s, m)| {
                 let (x, m) = (score(r, s)?, (*m)?);
                 (m - x > 1e-12).then(|| Gap {
-                    id: r.scores[s].id.clone(),
+                    id: r.scores[s].id,
                     score: x,
                     tier_a_mean: m,
                     gap: m - x,
@@ -714,5 +729,5 @@ fn fill_fix_first(results: &mut [UnitResult], leaves: &[usize], node_slot: &[usi
         gaps.sort_by(|a, b| b.gap.total_cmp(&a.gap));
         gaps.truncate(count);
         r.fix_first = gaps;
-    }
+    });
 }

@@ -11,6 +11,7 @@ pub mod classify;
 pub mod engine;
 pub mod evaluate;
 pub mod framework;
+pub mod intern;
 pub mod observation;
 pub mod tiers;
 pub mod unit;

@@ -3,6 +3,8 @@
 
 use std::sync::Arc;
 
+use crate::intern::Interned;
+
 use serde::{Deserialize, Serialize};
 
 /// How a value was collected.
@@ -44,9 +46,9 @@ impl Source {
 /// Where an observation entered govcap: a cell of an input file, or a monitor finding.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Origin {
-    /// File name (or `monitor` / `synthetic`). Shared by every observation of the file, and
-    /// by every result cell that cites it, so a large evaluation does not copy it per cell.
-    pub file: Arc<str>,
+    /// File name (or `monitor` / `synthetic`). Interned: shared by every observation of the
+    /// file and every result cell that cites it.
+    pub file: Interned,
     /// 1-based data row in that file (the header is row 1), or 0 when not from a file.
     pub row: usize,
     /// Column name for wide files, where each value has its own column.
@@ -83,8 +85,9 @@ pub struct Observation {
     pub value: Value,
     pub source: Source,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub evaluator: Option<Arc<str>>,
-    /// Evaluator and evidence URL are shared (`Arc`) with the result cells that cite them.
+    /// Interned: an evaluator's name repeats on every value they recorded.
+    pub evaluator: Option<Interned>,
+    /// Shared (`Arc`) with the result cell that cites it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub evidence_url: Option<Arc<str>>,
     /// When the value was observed (ISO 8601 text as given; the core never reads the clock).

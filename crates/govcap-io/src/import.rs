@@ -22,6 +22,7 @@ use std::sync::Arc;
 
 use govcap_core::engine::score::read_value;
 use govcap_core::framework::{Framework, Rule};
+use govcap_core::intern::Interned;
 use govcap_core::observation::{Observation, Origin, Source};
 use govcap_core::unit::UnitSet;
 
@@ -143,7 +144,7 @@ pub fn read_observations(
     let table = read_table(path, opts.sheet.as_deref())?;
     let mut ctx = Ctx {
         table: &table,
-        file: Arc::from(table.file_name.as_str()),
+        file: Interned::new(&table.file_name),
         framework,
         units: UnitIndex::new(units),
         opts,
@@ -242,7 +243,7 @@ impl<'a> UnitIndex<'a> {
 struct Ctx<'a> {
     table: &'a Table,
     /// The file name every observation's origin shares.
-    file: Arc<str>,
+    file: Interned,
     framework: &'a Framework,
     units: UnitIndex<'a>,
     opts: &'a ImportOptions,
@@ -256,7 +257,7 @@ struct Ctx<'a> {
 struct RowMeta {
     year: Option<i32>,
     source: Option<Source>,
-    evaluator: Option<Arc<str>>,
+    evaluator: Option<Interned>,
     evidence_url: Option<Arc<str>>,
     observed_at: Option<String>,
     note: Option<String>,
@@ -487,7 +488,7 @@ impl<'a> Ctx<'a> {
         };
         let trim = |s: Option<String>| s.map(|s| s.trim().to_string());
         let shared = |s: Option<String>| s.map(|s| Arc::<str>::from(s.trim()));
-        let evaluator = shared(self.text(columns, Field::Evaluator, row, cells));
+        let evaluator = trim(self.text(columns, Field::Evaluator, row, cells)).map(Interned::from);
         let evidence_url = shared(self.text(columns, Field::EvidenceUrl, row, cells));
         let observed_at = trim(self.text(columns, Field::ObservedAt, row, cells));
         // Notes are kept exactly as written.
@@ -576,12 +577,12 @@ impl<'a> Ctx<'a> {
             year,
             value,
             source,
-            evaluator: meta.evaluator.clone(),
+            evaluator: meta.evaluator,
             evidence_url: meta.evidence_url.clone(),
             observed_at: meta.observed_at.clone(),
             note: meta.note.clone(),
             origin: Origin {
-                file: self.file.clone(),
+                file: self.file,
                 row,
                 column: wide.then(|| self.table.column_name(col)),
             },

@@ -34,6 +34,7 @@ use std::sync::Arc;
 
 use govcap_core::engine::normalise::Normalisation;
 use govcap_core::framework::{Collection, Framework, Rule};
+use govcap_core::intern::Interned;
 use govcap_core::observation::{Observation, Origin, Source, Value};
 use govcap_core::unit::{Unit, UnitSet};
 
@@ -138,17 +139,10 @@ pub fn observations(fw: &Framework, units: &UnitSet, years: &[i32], seed: u64) -
         .collect();
     let base = years.iter().copied().min().unwrap_or(0);
     let mut out = Vec::with_capacity(units.len() * leaves.len() * years.len());
-    // Strings every observation repeats are shared, as an importer shares them.
-    let level_keys: Vec<Vec<Arc<str>>> = leaves
-        .iter()
-        .map(|&i| match &fw.node(i).leaf.as_ref().expect("leaf").rule {
-            Rule::Graded { levels } => levels.iter().map(|l| Arc::from(l.key.as_str())).collect(),
-            _ => Vec::new(),
-        })
-        .collect();
-    let evaluator: Arc<str> = Arc::from("govcap-synth");
+    // Names are interned and each text value is its own string, as an importer makes them.
+    let evaluator = Interned::new("govcap-synth");
     for &year in years {
-        let file: Arc<str> = Arc::from(format!("synthetic-{year}"));
+        let file = Interned::new(&format!("synthetic-{year}"));
         let mut row = 1;
         for (u, unit) in units.units().iter().enumerate() {
             let (theta, delta) = lat[u];
@@ -187,7 +181,7 @@ pub fn observations(fw: &Framework, units: &UnitSet, years: &[i32], seed: u64) -
                         let k = (p_lasting * top + 0.35 * fixed.normal())
                             .round()
                             .clamp(0.0, top) as usize;
-                        Value::Text(level_keys[l][k].clone())
+                        Value::Text(Arc::from(levels[k].key.as_str()))
                     }
                     Rule::Continuous => {
                         let q = (p + 0.02 * r.normal()).clamp(0.0, 1.0);
@@ -212,12 +206,12 @@ pub fn observations(fw: &Framework, units: &UnitSet, years: &[i32], seed: u64) -
                     year,
                     value,
                     source: Source::Synthetic,
-                    evaluator: Some(evaluator.clone()),
+                    evaluator: Some(evaluator),
                     evidence_url: None,
                     observed_at: Some(format!("{year}-09-30")),
                     note: Some("synthetic value from govcap's demo model".into()),
                     origin: Origin {
-                        file: file.clone(),
+                        file,
                         row,
                         column: None,
                     },

@@ -166,16 +166,16 @@ fn rate(e: &Evaluation, u: &UnitResult, s: usize) -> Option<f64> {
     u.scores[s].value.map(|v| v / e.framework.value_scale)
 }
 
-fn group_figures(
-    cur: &[(&UnitResult, f64)],
-    prev: Option<&[(&UnitResult, f64)]>,
+fn group_figures<'a>(
+    cur: &[(&'a UnitResult, f64)],
+    prev: Option<&[(&'a UnitResult, f64)]>,
     key: fn(&UnitResult) -> Option<&str>,
 ) -> Vec<GroupFigure> {
-    let by_group = |xs: &[(&UnitResult, f64)]| {
-        let mut m: BTreeMap<String, Vec<f64>> = BTreeMap::new();
+    let by_group = |xs: &[(&'a UnitResult, f64)]| {
+        let mut m: BTreeMap<&'a str, Vec<f64>> = BTreeMap::new();
         for (u, t) in xs {
             if let Some(g) = key(u) {
-                m.entry(g.to_string()).or_default().push(*t);
+                m.entry(g).or_default().push(*t);
             }
         }
         m
@@ -185,15 +185,15 @@ fn group_figures(
     now.into_iter()
         .map(|(g, xs)| {
             let mean = stats::mean(&xs).unwrap_or(f64::NAN);
-            let pm = before.get(&g).and_then(|p| stats::mean(p));
+            let pm = before.get(g).and_then(|p| stats::mean(p));
             GroupFigure {
                 n: xs.len(),
                 mean,
                 sd: stats::sd_sample(&xs),
                 previous_mean: pm,
                 change: pm.map(|p| mean - p),
-                previous_sd: before.get(&g).and_then(|p| stats::sd_sample(p)),
-                group: g,
+                previous_sd: before.get(g).and_then(|p| stats::sd_sample(p)),
+                group: g.to_string(),
             }
         })
         .collect()
@@ -410,11 +410,24 @@ pub fn analyse(current: &Evaluation, previous: Option<&Evaluation>) -> Analyses 
         })
         .collect();
 
+    // The four decompositions are independent and the costliest figures here: in parallel.
+    let by = |xs: Option<&[(&UnitResult, f64)]>, key: fn(&UnitResult) -> Option<&str>| {
+        xs.and_then(|xs| disparity_of(xs, key))
+    };
+    let ((by_region, by_province), (previous_by_region, previous_by_province)) = rayon::join(
+        || rayon::join(|| by(Some(&cur), region), || by(Some(&cur), province)),
+        || {
+            rayon::join(
+                || by(prev.as_deref(), region),
+                || by(prev.as_deref(), province),
+            )
+        },
+    );
     let disparity = Disparities {
-        by_region: disparity_of(&cur, region),
-        by_province: disparity_of(&cur, province),
-        previous_by_region: prev.as_deref().and_then(|p| disparity_of(p, region)),
-        previous_by_province: prev.as_deref().and_then(|p| disparity_of(p, province)),
+        by_region,
+        by_province,
+        previous_by_region,
+        previous_by_province,
     };
 
     let tier_moves = previous.map(|p| tier_moves(p, current)).unwrap_or_default();
@@ -446,7 +459,8 @@ fn share(count: usize, n: usize) -> f64 {
 
 /// Counts of units by (previous tier, current tier), for units tiered in both years.
 pub fn tier_moves(previous: &Evaluation, current: &Evaluation) -> Vec<TierMove> {
-    let before: BTreeMap<&str, &str> = previous
+    // Looked up once per unit; the output's order comes from `counts`.
+    let before: std::collections::HashMap<&str, &str> = previous
         .units
         .iter()
         .filter_map(|u| u.tier.as_deref().map(|t| (u.code.as_str(), t)))

@@ -115,13 +115,17 @@ pub fn aggregate(
         return Ok(copeland(children, weights, n_units));
     }
 
+    // One buffer for every unit's available (weight, value) pairs: this runs per unit and node.
+    let mut avail: Vec<(f64, f64)> = Vec::with_capacity(children.len());
     (0..n_units)
         .map(|u| {
-            let avail: Vec<(f64, f64)> = children
-                .iter()
-                .zip(weights)
-                .filter_map(|(c, w)| c[u].map(|x| (*w, x)))
-                .collect();
+            avail.clear();
+            avail.extend(
+                children
+                    .iter()
+                    .zip(weights)
+                    .filter_map(|(c, w)| c[u].map(|x| (*w, x))),
+            );
             if avail.is_empty() {
                 return Ok(None);
             }
