@@ -66,6 +66,9 @@ class Site:
         self.seen = {normalise(url)}
         self.patterns = {}
         self.scheduled = 1  # the home page
+        # Links found once the page budget was spent, in order: a slot freed by a robots.txt
+        # refusal goes to the next of them, as ours takes the next URL of its frontier.
+        self.backlog = []
         self.max_pages = max_pages
         self.max_per_pattern = max_per_pattern
         self.pages = 0
@@ -96,11 +99,26 @@ class FixtureSpider(scrapy.Spider):
     def failed(self, failure):
         site = failure.request.cb_kwargs["site"]
         if failure.check(IgnoreRequest):
-            # Refused by robots.txt: ours skips these without spending the page budget.
+            # Refused by robots.txt: ours skips these without spending the page budget, and
+            # fills the slot from its frontier.
             site.scheduled -= 1
+            while site.backlog and site.scheduled < site.max_pages:
+                u, c, d = site.backlog.pop(0)
+                site.scheduled += 1
+                yield self.request(u, site, c, d)
             return
         site.pages += 1
         self.errors += 1
+
+    def request(self, u, site, chain, depth):
+        # The depth is set here too: requests made in an errback have no response to count from.
+        return scrapy.Request(
+            u,
+            callback=self.parse,
+            errback=self.failed,
+            cb_kwargs={"site": site, "chain": chain},
+            meta={"depth": depth},
+        )
 
     def parse(self, response, site, chain):
         site.pages += 1
@@ -114,8 +132,6 @@ class FixtureSpider(scrapy.Spider):
             "a::attr(href), area::attr(href), frame::attr(src), iframe::attr(src)"
         ).getall()
         for href in hrefs:
-            if site.scheduled >= site.max_pages:
-                return
             u = response.urljoin(href.strip())
             if not u.startswith(("http://", "https://")):
                 continue
@@ -132,13 +148,11 @@ class FixtureSpider(scrapy.Spider):
             if site.patterns.get(pat, 0) >= site.max_per_pattern or c > MAX_PATTERN_CHAIN:
                 continue
             site.patterns[pat] = site.patterns.get(pat, 0) + 1
+            if site.scheduled >= site.max_pages:
+                site.backlog.append((u, c, depth + 1))
+                continue
             site.scheduled += 1
-            yield scrapy.Request(
-                u,
-                callback=self.parse,
-                errback=self.failed,
-                cb_kwargs={"site": site, "chain": c},
-            )
+            yield self.request(u, site, c, depth + 1)
 
 
 def main():

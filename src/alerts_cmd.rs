@@ -56,13 +56,13 @@ pub fn run(a: AlertsArgs) -> anyhow::Result<()> {
         return Ok(());
     }
     println!(
-        "{:>5}  {:<10} {:<19} {:<8}  {:<24} {:<24} {:>8}  message",
-        "id", "code", "rule", "severity", "first seen", "last seen", "value"
+        "{:>5}  {:<10} {:<19} {:<8}  {:<24} {:<24} {:>8}  {:<24}  message",
+        "id", "code", "rule", "severity", "first seen", "last seen", "value", "webhook sent"
     );
     for s in &alerts {
         let x = &s.alert;
         println!(
-            "{:>5}  {:<10} {:<19} {:<8}  {:<24} {:<24} {:>8}  {} / {}",
+            "{:>5}  {:<10} {:<19} {:<8}  {:<24} {:<24} {:>8}  {:<24}  {} / {}",
             s.id,
             x.code,
             x.rule,
@@ -70,6 +70,7 @@ pub fn run(a: AlertsArgs) -> anyhow::Result<()> {
             x.first_seen,
             x.last_seen,
             format_value(&x.rule, x.value),
+            s.webhook_sent_at.as_deref().unwrap_or("–"),
             x.message_zh,
             x.message_en
         );
@@ -100,5 +101,6 @@ fn to_json(s: &StoredAlert) -> serde_json::Value {
         "evidence": x.evidence,
         "findings": x.findings,
         "value": x.value,
+        "webhook_sent_at": s.webhook_sent_at,
     })
 }

@@ -261,6 +261,11 @@ fn monitor_run_feeds_evaluate_alerts_and_the_store() {
     assert!(o.status.success(), "{}", text(&o));
     let stored: Vec<Value> = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(stored.len(), alerts.len());
+    // Every alert went to the webhook, and the store says when.
+    assert!(
+        stored.iter().all(|a| a["webhook_sent_at"].is_string()),
+        "{stored:?}"
+    );
     let first = &alerts[0];
     let o = govcap(
         &[

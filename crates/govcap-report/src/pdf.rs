@@ -62,16 +62,3 @@ pub fn print_pdf(
     }
     Ok(())
 }
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn file_urls_are_percent_encoded() {
-        assert_eq!(
-            file_url(Path::new("/tmp/my report/索引.html")),
-            "file:///tmp/my%20report/%E7%B4%A2%E5%BC%95.html"
-        );
-    }
-}
