@@ -15,7 +15,7 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::{mpsc, Arc};
 use std::time::{Duration, Instant};
 
 /// Names tried on `PATH`, in order.
@@ -159,7 +159,9 @@ impl Profile {
             std::process::id(),
             SERIAL.fetch_add(1, Ordering::Relaxed)
         ));
-        std::fs::create_dir_all(&dir)?;
+        // `create_dir`, not `create_dir_all`: a directory someone made under this name first is
+        // an error, never reused.
+        std::fs::create_dir(&dir)?;
         Ok(Profile(dir))
     }
 
@@ -205,6 +207,18 @@ impl Output {
             .collect();
         tail.into_iter().rev().collect::<Vec<_>>().join(" | ")
     }
+}
+
+/// How long output readers get to finish once the browser's process group is gone.
+const READER_GRACE: Duration = Duration::from_secs(2);
+
+/// Runs `read` on its own thread; its result arrives on the returned channel.
+fn reader<T: Send + 'static>(read: impl FnOnce() -> T + Send + 'static) -> mpsc::Receiver<T> {
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(read());
+    });
+    rx
 }
 
 /// Kills the child's whole process group (it leads one: see [`run`]), then reaps the child.
@@ -292,6 +306,14 @@ pub fn run_watched(
         use std::os::unix::process::CommandExt;
         cmd.process_group(0);
     }
+    // Chromium keeps its singleton socket in $TMPDIR, outside the profile, and a killed browser
+    // leaves it there: point TMPDIR into the profile so it is removed with it.
+    if let Some(dir) = args.iter().find_map(|a| a.strip_prefix("--user-data-dir=")) {
+        let tmp = Path::new(dir).join("tmp");
+        if std::fs::create_dir_all(&tmp).is_ok() {
+            cmd.env("TMPDIR", tmp);
+        }
+    }
     let start = Instant::now();
     let mut child = cmd.spawn().map_err(|source| BrowserError::Start {
         binary: binary.display().to_string(),
@@ -301,12 +323,9 @@ pub fn run_watched(
     let out_reader = child.stdout.take().map(|o| {
         let over = over.clone();
         let cap = limits.max_stdout;
-        std::thread::spawn(move || read_capped(o, cap, &over))
+        reader(move || read_capped(o, cap, &over))
     });
-    let err_reader = child
-        .stderr
-        .take()
-        .map(|e| std::thread::spawn(move || read_tail(e)));
+    let err_reader = child.stderr.take().map(|e| reader(move || read_tail(e)));
     let collect = |kill: bool, child: &mut Child| {
         if kill {
             kill_group(child);
@@ -318,11 +337,13 @@ pub fn run_watched(
                 libc::killpg(child.id() as libc::pid_t, libc::SIGKILL);
             }
         }
+        // A process that left the group (setsid) could hold the pipes open for ever: wait a
+        // little for the readers, then leave them detached.
         let stdout = out_reader
-            .map(|h| h.join().unwrap_or_default())
+            .and_then(|r| r.recv_timeout(READER_GRACE).ok())
             .unwrap_or_default();
         let stderr = err_reader
-            .map(|h| h.join().unwrap_or_default())
+            .and_then(|r| r.recv_timeout(READER_GRACE).ok())
             .unwrap_or_default();
         (stdout, stderr)
     };

@@ -34,6 +34,8 @@ pub struct AlertConfig {
     pub cert_expiry_days: i64,
     /// An alert POSTed to the webhook for the same site, rule and subject less than this many
     /// hours before is not POSTed again (it is still written and stored); 0 sends every time.
+    /// The window's last 1/96 (15 minutes of a day) does not count, so a reminder from a run
+    /// at a fixed time of day is not skipped when yesterday's run started a little later.
     pub webhook_repeat_hours: i64,
 }
 
@@ -490,7 +492,10 @@ pub fn to_post(
     let Some(now_s) = epoch_seconds(now).filter(|_| window_hours > 0) else {
         return vec![true; alerts.len()];
     };
-    let start = now_s - window_hours * 3600;
+    // A post made a little less than a window ago (within 1/96 of it, 15 minutes of a day) no
+    // longer counts: a reminder at a fixed daily time is not skipped by start-up jitter.
+    let window_s = window_hours * 3600;
+    let start = now_s - (window_s - window_s / 96);
     // (code, rule, subject) → highest severity POSTed within the window.
     let mut recent: BTreeMap<(&str, Rule, &str), Severity> = BTreeMap::new();
     for d in delivered {

@@ -164,17 +164,25 @@ impl Browser {
         }
     }
 
-    /// Loads `url` in Chromium off the async workers, waiting for a slot first.
-    async fn dump(&self, url: &str) -> (Result<String, BrowserError>, u64) {
+    /// Loads `url` in Chromium off the async workers, waiting for a slot first; neither the
+    /// wait nor the run goes past `deadline` (the site's time budget).
+    async fn dump(&self, url: &str, deadline: Instant) -> (Result<String, BrowserError>, u64) {
         let Some(bin) = self.chromium.clone() else {
             return (
                 Err(BrowserError::Stopped(self.unavailable_reason().into())),
                 0,
             );
         };
-        let _slot = SLOTS.acquire().await;
+        let spent = || BrowserError::Stopped("the site's time budget is spent".into());
+        let Ok(_slot) = tokio::time::timeout_at(deadline.into(), SLOTS.acquire()).await else {
+            return (Err(spent()), 0);
+        };
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left < Duration::from_secs(1) {
+            return (Err(spent()), 0);
+        }
         let opts = govcap_browser::DomOptions {
-            timeout: self.cfg.timeout,
+            timeout: self.cfg.timeout.min(left),
             user_agent: Some(self.user_agent.clone()),
             virtual_time_budget_ms: self.cfg.virtual_time_budget_ms,
             max_bytes: self.cfg.max_dom_bytes,
@@ -491,6 +499,7 @@ pub async fn enhance(
     visit: SiteVisit,
     warc: &mut WarcWriter,
     cancel: &Cancel,
+    deadline: Instant,
 ) -> io::Result<(SiteVisit, SiteBrowser)> {
     let mut out = SiteBrowser::default();
     // Parsing is CPU work: off the async workers, like the checks.
@@ -526,6 +535,15 @@ pub async fn enhance(
         return Ok((visit, out));
     }
 
+    // A host that asked us to slow down (429, or 503 with Retry-After) gets no browser load,
+    // with all its subresources, on top.
+    if visit.facts.contains_key("rate_limited") {
+        info["skipped"] = json!("the site asked us to slow down (rate limited)");
+        if !candidates.is_empty() || challenged.is_some() {
+            visit.facts.insert(facts::BROWSER.into(), info);
+        }
+        return Ok((visit, out));
+    }
     let cap = browser.cfg.max_pages_per_site;
     out.over_cap = candidates.len().saturating_sub(cap);
     for &(i, reason) in candidates.iter().take(cap) {
@@ -538,7 +556,8 @@ pub async fn enhance(
         } else {
             page.final_url.clone()
         };
-        let (r, ms) = browser.dump(&url).await;
+        let (r, ms) = browser.dump(&url, deadline).await;
+        out.render_ms.push(ms);
         match r {
             Ok(dom) => {
                 let id = warc.write_conversion(
@@ -548,7 +567,6 @@ pub async fn enhance(
                     dom.as_bytes(),
                 )?;
                 out.rendered += 1;
-                out.render_ms.push(ms);
                 push(
                     &mut info["rendered"],
                     json!({
@@ -573,8 +591,13 @@ pub async fn enhance(
 
     if let Some(h) = challenged.filter(|_| !cancel.is_cancelled()) {
         let page = &visit.pages[h];
-        let url = page.url.clone();
-        let (r, ms) = browser.dump(&url).await;
+        // The final URL: redirect hops would count against the navigation cap.
+        let url = if page.final_url.is_empty() {
+            page.url.clone()
+        } else {
+            page.final_url.clone()
+        };
+        let (r, ms) = browser.dump(&url, deadline).await;
         out.waf_ms = Some(ms);
         let fact = match r {
             Ok(dom) => {

@@ -305,7 +305,10 @@ impl Visit<'_> {
             last = Some(self.warc.write_exchange(ex)?);
         }
         self.warc.flush()?;
-        f.page.warc_record = last.map(|ids| ids.evidence().to_string());
+        // Nothing new (a followed redirect that sent nothing more): keep citing the last hop.
+        if let Some(ids) = last {
+            f.page.warc_record = Some(ids.evidence().to_string());
+        }
         Ok(())
     }
 
@@ -408,7 +411,12 @@ pub async fn crawl_site(
     // Phase timings of the home page, on a request of their own (only when the server
     // answered at all: a probe of a dead host would only time the failure again). The
     // probe's bytes are not archived: it yields timings, not evidence about the content.
-    if fetcher.config().timing_probe && home.page.status.is_some() && !cancel.is_cancelled() {
+    // Nor when the site asked us to slow down.
+    if fetcher.config().timing_probe
+        && home.page.status.is_some()
+        && home.rate_limit.is_none()
+        && !cancel.is_cancelled()
+    {
         let probe = tokio::select! {
             biased;
             _ = cancel.cancelled() => None,

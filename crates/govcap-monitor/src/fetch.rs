@@ -518,6 +518,20 @@ impl Fetcher {
             let hop = loop {
                 let host = host_key(&current);
                 let Some(_permit) = self.inner.gates.acquire(&host, deadline).await else {
+                    out.page.elapsed_ms = started.elapsed().as_millis() as u64;
+                    if let Some(rl) = out.rate_limit.as_mut() {
+                        // Waiting out a refusal for our rate took the rest of the budget: the
+                        // page is still refused, which is a verdict on the site, not a cut.
+                        rl.refused = true;
+                        out.page.state = RATE_LIMITED_STATE;
+                        out.waf_marker = Some(RATE_LIMITED_MARKER);
+                        out.error = Some(
+                            "refused for our request rate; the time budget ran out while \
+                             waiting as asked"
+                                .into(),
+                        );
+                        return out;
+                    }
                     out.page.state = FetchState::Timeout;
                     // Our budget, not the site: the caller must not judge the page by it.
                     out.cut_by_deadline = true;

@@ -194,6 +194,8 @@ async fn visit_site(
     warc_dir: PathBuf,
     cancel: Cancel,
 ) -> Result<SiteOutcome, RunError> {
+    // The crawl and the browser share the site's time budget.
+    let deadline = Instant::now() + cfg.crawl.site_budget;
     let path = warc_dir.join(format!("{}.warc.gz", file_stem(&site.code)));
     let software = format!("govcap-monitor/{}", env!("CARGO_PKG_VERSION"));
     let mut warc =
@@ -205,7 +207,7 @@ async fn visit_site(
     let (visit, site_browser) = if stats.interrupted {
         (visit, SiteBrowser::default())
     } else {
-        browser::enhance(&browser, visit, &mut warc, &cancel)
+        browser::enhance(&browser, visit, &mut warc, &cancel, deadline)
             .await
             .map_err(io_err(&path))?
     };

@@ -81,6 +81,22 @@ fn a_repeat_within_the_window_is_not_posted_again() {
     assert_eq!(to_post(&raised, &history, "yesterday", 24), vec![true; 3]);
     // No history, no suppression.
     assert_eq!(to_post(&raised, &[], NOW, 24), vec![true; 3]);
+    // Yesterday's daily post made a few seconds later in the day than today's run: the
+    // reminder still goes out (the window's last 15 minutes do not count).
+    let jitter = vec![sent(
+        "fx002",
+        "unreachable",
+        "critical",
+        "2026-11-26T08:00:05.000Z",
+    )];
+    assert_eq!(to_post(&raised, &jitter, NOW, 24), vec![true; 3]);
+    let earlier = vec![sent(
+        "fx002",
+        "unreachable",
+        "critical",
+        "2026-11-26T08:20:00.000Z",
+    )];
+    assert_eq!(to_post(&raised, &earlier, NOW, 24), vec![true, true, false]);
 }
 
 #[test]

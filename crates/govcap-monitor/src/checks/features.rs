@@ -423,6 +423,9 @@ struct Posts {
 /// both say something.
 fn platform_posts(a: &Analysis) -> Vec<(&'static str, Posts)> {
     let mut out: Vec<(&'static str, Posts)> = Vec::new();
+    // A column in the site template shows the same posts on every page: count each once.
+    let mut seen: std::collections::HashSet<(&'static str, Option<&str>, Date)> =
+        std::collections::HashSet::new();
     for d in a.content_docs() {
         for (l, date) in d.dated_links() {
             let host = l
@@ -434,6 +437,9 @@ fn platform_posts(a: &Analysis) -> Vec<(&'static str, Posts)> {
             else {
                 continue;
             };
+            if !seen.insert((p, l.target.as_deref(), date)) {
+                continue;
+            }
             let i = match out.iter().position(|(q, _)| *q == p) {
                 Some(i) => i,
                 None => {
