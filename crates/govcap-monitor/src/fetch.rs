@@ -438,21 +438,7 @@ impl Fetcher {
         let deadline = opts
             .deadline
             .unwrap_or(started + cfg.timeout * (cfg.retries + 1) * 2);
-        let mut out = Fetched {
-            page: empty_page(url, started_ms),
-            exchanges: Vec::new(),
-            body: Vec::new(),
-            decoded_bytes: 0,
-            is_html: false,
-            cert_error: None,
-            cert_not_after: None,
-            error: None,
-            waf_marker: None,
-            sent: false,
-            cut_by_deadline: false,
-            rate_limit: None,
-            held_redirect: None,
-        };
+        let mut out = Fetched::nothing_yet(url, started_ms);
         let current = match Url::parse(url) {
             Ok(u) if matches!(u.scheme(), "http" | "https") && u.host_str().is_some() => u,
             _ => {
@@ -825,21 +811,7 @@ impl Fetcher {
             .build()
             .ok()?;
         let started_ms = clock::now_millis();
-        let mut fetched = Fetched {
-            page: empty_page(url.as_str(), started_ms),
-            exchanges: Vec::new(),
-            body: Vec::new(),
-            decoded_bytes: 0,
-            is_html: false,
-            cert_error: None,
-            cert_not_after: None,
-            error: None,
-            waf_marker: None,
-            sent: false,
-            cut_by_deadline: false,
-            rate_limit: None,
-            held_redirect: None,
-        };
+        let mut fetched = Fetched::nothing_yet(url.as_str(), started_ms);
         let permit = self.inner.gates.acquire(&host_key(&url), deadline).await;
         if permit.is_some() {
             let started = Instant::now();
@@ -1353,6 +1325,27 @@ fn probe_tls_config() -> Arc<rustls::ClientConfig> {
             Arc::new(cfg)
         })
         .clone()
+}
+
+impl Fetched {
+    /// Before anything was sent: the page is empty and nothing is archived or judged yet.
+    fn nothing_yet(url: &str, started_ms: i64) -> Fetched {
+        Fetched {
+            page: empty_page(url, started_ms),
+            exchanges: Vec::new(),
+            body: Vec::new(),
+            decoded_bytes: 0,
+            is_html: false,
+            cert_error: None,
+            cert_not_after: None,
+            error: None,
+            waf_marker: None,
+            sent: false,
+            cut_by_deadline: false,
+            rate_limit: None,
+            held_redirect: None,
+        }
+    }
 }
 
 fn empty_page(url: &str, started_ms: i64) -> Page {
