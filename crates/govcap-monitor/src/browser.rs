@@ -39,7 +39,7 @@ use tokio::sync::Semaphore;
 use crate::checks::{doc::is_html, facts};
 use crate::clock;
 use crate::crawl::Cancel;
-use crate::model::{FetchState, SiteVisit};
+use crate::model::{FetchState, Page, SiteVisit};
 use crate::warc::WarcWriter;
 use govcap_browser::BrowserError;
 
@@ -551,11 +551,7 @@ pub async fn enhance(
             break;
         }
         let page = &visit.pages[i];
-        let url = if page.final_url.is_empty() {
-            page.url.clone()
-        } else {
-            page.final_url.clone()
-        };
+        let url = load_url(page);
         let (r, ms) = browser.dump(&url, deadline).await;
         out.render_ms.push(ms);
         match r {
@@ -591,12 +587,7 @@ pub async fn enhance(
 
     if let Some(h) = challenged.filter(|_| !cancel.is_cancelled()) {
         let page = &visit.pages[h];
-        // The final URL: redirect hops would count against the navigation cap.
-        let url = if page.final_url.is_empty() {
-            page.url.clone()
-        } else {
-            page.final_url.clone()
-        };
+        let url = load_url(page);
         let (r, ms) = browser.dump(&url, deadline).await;
         out.waf_ms = Some(ms);
         let fact = match r {
@@ -636,6 +627,16 @@ pub async fn enhance(
         visit.facts.insert(facts::BROWSER.into(), info);
     }
     Ok((visit, out))
+}
+
+/// Where the browser goes for a fetched page: its final URL, so redirect hops are not loaded
+/// again (they would count against the navigation cap).
+fn load_url(page: &Page) -> String {
+    if page.final_url.is_empty() {
+        page.url.clone()
+    } else {
+        page.final_url.clone()
+    }
 }
 
 fn push(arr: &mut Value, v: Value) {
