@@ -99,6 +99,22 @@ pub(crate) fn line(
     );
 }
 
+/// A dot; `extra` is more attributes (e.g. a stroke), written as given.
+pub(crate) fn circle(out: &mut String, cx: f64, cy: f64, r: f64, fill: &str, extra: &str) {
+    let _ = write!(
+        out,
+        "<circle cx=\"{}\" cy=\"{}\" r=\"{}\" fill=\"{fill}\"{extra}/>",
+        f(cx),
+        f(cy),
+        f(r)
+    );
+}
+
+/// The outline of the hollow marker of a previous value (with a white fill).
+fn hollow() -> String {
+    format!(" stroke=\"{NATIONAL}\" stroke-width=\"1.5\"")
+}
+
 pub(crate) fn rect(out: &mut String, x: f64, y: f64, w: f64, h: f64, fill: &str, tip: &str) {
     let _ = write!(
         out,
@@ -444,11 +460,7 @@ pub fn ranges(title: &str, x_label: &str, rows: &[RangeRow], names: (&str, &str,
     );
     if rows.iter().any(|r| r.previous.is_some()) {
         let lx = left + 36.0 + text_width(names.0, SMALL) + text_width(names.1, SMALL) + 34.0;
-        let _ = write!(
-            out,
-            "<circle cx=\"{}\" cy=\"10\" r=\"4\" fill=\"#fff\" stroke=\"{NATIONAL}\" stroke-width=\"1.5\"/>",
-            f(lx + 5.0)
-        );
+        circle(&mut out, lx + 5.0, 10.0, 4.0, "#fff", &hollow());
         text(&mut out, lx + 13.0, 14.0, "start", SMALL, TEXT, names.2);
     }
     let y0 = top;
@@ -470,19 +482,10 @@ pub fn ranges(title: &str, x_label: &str, rows: &[RangeRow], names: (&str, &str,
             );
         }
         if let Some(p) = r.previous {
-            let _ = write!(
-                out,
-                "<circle cx=\"{}\" cy=\"{}\" r=\"4\" fill=\"#fff\" stroke=\"{NATIONAL}\" stroke-width=\"1.5\"/>",
-                f(x(p)),
-                f(cy)
-            );
+            circle(&mut out, x(p), cy, 4.0, "#fff", &hollow());
         }
-        let _ = write!(
-            out,
-            "<circle cx=\"{}\" cy=\"{}\" r=\"4.5\" fill=\"{CURRENT}\"/></g>",
-            f(x(r.mid)),
-            f(cy)
-        );
+        circle(&mut out, x(r.mid), cy, 4.5, CURRENT, "");
+        out.push_str("</g>");
     }
     text(
         &mut out,
@@ -558,19 +561,10 @@ pub fn changes(title: &str, x_label: &str, rows: &[ChangeRow], names: (&str, &st
                 colour,
                 " stroke-width=\"2.2\"",
             );
-            let _ = write!(
-                out,
-                "<circle cx=\"{}\" cy=\"{}\" r=\"4\" fill=\"{PREVIOUS}\"/>",
-                f(x(p)),
-                f(cy)
-            );
+            circle(&mut out, x(p), cy, 4.0, PREVIOUS, "");
         }
-        let _ = write!(
-            out,
-            "<circle cx=\"{}\" cy=\"{}\" r=\"4.5\" fill=\"{CURRENT}\"/></g>",
-            f(x(r.to)),
-            f(cy)
-        );
+        circle(&mut out, x(r.to), cy, 4.5, CURRENT, "");
+        out.push_str("</g>");
     }
     text(
         &mut out,
@@ -863,13 +857,7 @@ pub fn score_curve(
     }
     let mut dots = String::new();
     for (i, (t, code)) in totals.iter().enumerate() {
-        let _ = write!(
-            dots,
-            "<circle cx=\"{}\" cy=\"{}\" r=\"2.3\" fill=\"{}\"/>",
-            f(x(i as f64)),
-            f(y(*t)),
-            tier_fill(code)
-        );
+        circle(&mut dots, x(i as f64), y(*t), 2.3, tier_fill(code), "");
     }
     out.push_str(&dots);
     y_title(&mut out, 11.0, top + ph1 / 2.0, labels.0);

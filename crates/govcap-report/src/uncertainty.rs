@@ -12,8 +12,8 @@ use govcap_core::audit::{Audit, FactorAudit, FactorKind, SobolIndices, UnitAudit
 use govcap_core::evaluate::UnitResult;
 
 use crate::charts::{
-    self, f, legend, line, nice_range, open, text, text_width, tier_fill, AXIS, CURRENT, GRID,
-    SMALL, TEXT, W, W_WIDE,
+    self, circle, f, legend, line, nice_range, open, text, text_width, tier_fill, AXIS, CURRENT,
+    GRID, SMALL, TEXT, W, W_WIDE,
 };
 use crate::html::{esc, Links};
 use crate::i18n::Lang;
@@ -812,11 +812,7 @@ fn rank_chart(l: Lang, a: &Audit, labels: &[String]) -> String {
         + 70.0
         + text_width(l.t("90 % 区间", "90 % interval"), SMALL)
         + text_width(l.t("名义排名", "nominal rank"), SMALL);
-    let _ = write!(
-        out,
-        "<circle cx=\"{}\" cy=\"10\" r=\"2.5\" fill=\"{TEXT}\"/>",
-        f(lx)
-    );
+    circle(&mut out, lx, 10.0, 2.5, TEXT, "");
     text(
         &mut out,
         lx + 7.0,
@@ -947,12 +943,7 @@ fn rank_chart(l: Lang, a: &Audit, labels: &[String]) -> String {
             " stroke-width=\"1.6\"",
         );
         if let Some(m) = u.median_rank {
-            let _ = write!(
-                out,
-                "<circle cx=\"{}\" cy=\"{}\" r=\"1.3\" fill=\"{TEXT}\"/>",
-                f(x(k)),
-                f(y(m))
-            );
+            circle(&mut out, x(k), y(m), 1.3, TEXT, "");
         }
         out.push_str("</g>");
     }
