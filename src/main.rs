@@ -12,6 +12,7 @@ mod import_cmd;
 mod monitor_cmd;
 mod report_cmd;
 mod runs;
+mod serve_cmd;
 mod summary;
 mod synth_cmd;
 
@@ -78,6 +79,14 @@ enum Command {
     Evidence(monitor_cmd::EvidenceCommand),
     /// List the early-warning alerts recorded by `monitor run --db`.
     Alerts(alerts_cmd::AlertsArgs),
+    /// The team workspace: dashboard, staff views and API over the run database.
+    Serve(serve_cmd::ServeArgs),
+    /// Workspace accounts: add, list, disable, enable, passwd.
+    #[command(subcommand)]
+    Users(serve_cmd::UsersCommand),
+    /// The workspace's audit trail.
+    #[command(subcommand)]
+    Log(serve_cmd::LogCommand),
 }
 
 /// Language of headers and console text.
@@ -233,6 +242,12 @@ fn main() -> ExitCode {
         Command::Monitor(c) => monitor_cmd::run(c),
         Command::Evidence(c) => monitor_cmd::evidence(c),
         Command::Alerts(a) => alerts_cmd::run(a),
+        Command::Serve(a) => serve_cmd::serve(a),
+        Command::Users(c) => serve_cmd::users(c),
+        Command::Log(c) => match serve_cmd::log(c) {
+            Ok(code) => return code,
+            Err(e) => Err(e),
+        },
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -5,6 +5,7 @@
 //! crate reads files, talks to a database or the network, or looks at the clock: the same
 //! inputs always give the same outputs, which is what makes a recorded run reproducible.
 
+pub mod access;
 pub mod analyse;
 pub mod audit;
 pub mod classify;
@@ -14,4 +15,5 @@ pub mod framework;
 pub mod intern;
 pub mod observation;
 pub mod tiers;
+pub mod timefmt;
 pub mod unit;

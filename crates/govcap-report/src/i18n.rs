@@ -8,7 +8,7 @@ use govcap_core::evaluate::{NodeInfo, UnitResult};
 use govcap_core::tiers::TierInfo;
 
 /// Language of the report.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum Lang {
     #[default]
     Zh,

@@ -19,7 +19,7 @@ use govcap_core::evaluate::{Evaluation, UnitResult};
 
 pub mod charts;
 mod findings;
-mod html;
+pub mod html;
 mod i18n;
 mod index;
 pub mod map;

@@ -15,7 +15,9 @@
 //! and opening a database written by a newer govcap fails instead of corrupting it.
 
 mod pg;
+pub mod sql;
 mod sqlite;
+pub mod workspace;
 
 pub use pg::PostgresStore;
 pub use sqlite::SqliteStore;
@@ -371,6 +373,28 @@ pub trait Store: Send {
     /// Records that the alerts with these ids were POSTed to the webhook at `at` (RFC 3339),
     /// in one transaction; returns how many alerts were found. Unknown ids are skipped.
     fn mark_webhook_sent(&mut self, ids: &[i64], at: &str) -> Result<usize, StoreError>;
+    /// Runs `f` in one transaction over the shared SQL interface (the workspace tables, see
+    /// [`workspace`]): committed when `f` returns `Ok`, rolled back otherwise. `write` takes
+    /// SQLite's write lock up front, so two writers never deadlock upgrading a read lock.
+    fn transact(
+        &mut self,
+        write: bool,
+        f: &mut dyn FnMut(&mut dyn sql::Tx) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError>;
+}
+
+/// [`Store::transact`] with a result: the convenient form for callers.
+pub fn transact<T>(
+    store: &mut dyn Store,
+    write: bool,
+    mut f: impl FnMut(&mut dyn sql::Tx) -> Result<T, StoreError>,
+) -> Result<T, StoreError> {
+    let mut out = None;
+    store.transact(write, &mut |tx| {
+        out = Some(f(tx)?);
+        Ok(())
+    })?;
+    out.ok_or_else(|| StoreError::Corrupt("transaction returned nothing".into()))
 }
 
 /// Everything that can go wrong while storing or reading, in words a user can act on.
@@ -456,6 +480,12 @@ pub enum StoreError {
     /// Stored data that cannot be what this crate wrote.
     #[error("stored data is inconsistent: {0}")]
     Corrupt(String),
+    /// A write that would break a uniqueness rule (e.g. a user name taken).
+    #[error("{0}")]
+    Conflict(String),
+    /// The thing named does not exist.
+    #[error("{0} does not exist")]
+    NotFound(String),
     /// A monitor run that cannot be stored as given (e.g. a list item with a newline).
     #[error("monitor run refused, nothing was stored: {0}")]
     BadMonitorRun(String),

@@ -117,6 +117,73 @@ CREATE INDEX monitor_alert_code ON monitor_alert (code, last_seen);
     r#"
 ALTER TABLE monitor_alert ADD COLUMN webhook_sent_at TEXT;
 "#,
+    // 4: the team workspace (accounts, sessions, API tokens, publication, audit trail).
+    r#"
+CREATE TABLE app_user (
+    id            BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    name          TEXT    NOT NULL UNIQUE CHECK (name <> ''),
+    role          TEXT    NOT NULL CHECK (role IN ('admin', 'lead', 'evaluator', 'reviewer', 'unit')),
+    units         TEXT    NOT NULL,
+    disabled      BIGINT NOT NULL CHECK (disabled IN (0, 1)),
+    password_hash TEXT    NOT NULL,
+    created_at    TEXT    NOT NULL,
+    updated_at    TEXT    NOT NULL
+);
+
+CREATE TABLE user_session (
+    id_hash    TEXT    NOT NULL PRIMARY KEY CHECK (length(id_hash) = 64),
+    user_id    BIGINT NOT NULL REFERENCES app_user (id),
+    csrf_token TEXT    NOT NULL,
+    created_at TEXT    NOT NULL,
+    last_seen  TEXT    NOT NULL,
+    expires_at TEXT    NOT NULL,
+    ended_at   TEXT
+);
+CREATE INDEX user_session_user ON user_session (user_id);
+
+CREATE TABLE api_token (
+    id         BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    user_id    BIGINT NOT NULL REFERENCES app_user (id),
+    token_hash TEXT    NOT NULL UNIQUE CHECK (length(token_hash) = 64),
+    label      TEXT    NOT NULL,
+    prefix     TEXT    NOT NULL,
+    created_at TEXT    NOT NULL,
+    revoked_at TEXT
+);
+
+CREATE TABLE run_publication (
+    run_id     BIGINT NOT NULL PRIMARY KEY REFERENCES run (id),
+    published  BIGINT NOT NULL CHECK (published IN (0, 1)),
+    changed_at TEXT    NOT NULL,
+    changed_by TEXT    NOT NULL
+);
+
+CREATE TABLE audit_log (
+    seq         BIGINT NOT NULL PRIMARY KEY,
+    at          TEXT    NOT NULL,
+    actor       TEXT    NOT NULL,
+    role        TEXT    NOT NULL,
+    action      TEXT    NOT NULL,
+    object      TEXT    NOT NULL,
+    before_json TEXT,
+    after_json  TEXT,
+    request_id  TEXT    NOT NULL,
+    prev_hash   TEXT    NOT NULL CHECK (length(prev_hash) = 64),
+    hash        TEXT    NOT NULL CHECK (length(hash) = 64)
+);
+CREATE INDEX audit_log_action ON audit_log (action, seq);
+CREATE FUNCTION audit_log_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN RAISE EXCEPTION 'the audit log is append-only'; END $$;
+CREATE TRIGGER audit_log_no_change BEFORE UPDATE OR DELETE ON audit_log
+FOR EACH ROW EXECUTE FUNCTION audit_log_append_only();
+
+CREATE TABLE audit_head (
+    id   BIGINT NOT NULL PRIMARY KEY CHECK (id = 1),
+    seq  BIGINT NOT NULL,
+    hash TEXT    NOT NULL
+);
+INSERT INTO audit_head (id, seq, hash) VALUES (1, 0, '0000000000000000000000000000000000000000000000000000000000000000');
+"#,
 ];
 
 /// Arbitrary first key of the advisory lock that serialises migrations (the second key is the
@@ -647,6 +714,17 @@ impl Store for PostgresStore {
         }
         tx.commit()?;
         Ok(usize::try_from(n).unwrap_or(usize::MAX))
+    }
+
+    fn transact(
+        &mut self,
+        _write: bool,
+        f: &mut dyn FnMut(&mut dyn crate::sql::Tx) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.client.transaction()?;
+        f(&mut crate::sql::pg_impl::PgTx(&mut tx))?;
+        tx.commit()?;
+        Ok(())
     }
 }
 

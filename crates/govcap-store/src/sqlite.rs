@@ -116,6 +116,73 @@ CREATE INDEX monitor_alert_code ON monitor_alert (code, last_seen);
     r#"
 ALTER TABLE monitor_alert ADD COLUMN webhook_sent_at TEXT;
 "#,
+    // 4: the team workspace (accounts, sessions, API tokens, publication, audit trail).
+    r#"
+CREATE TABLE app_user (
+    id            INTEGER PRIMARY KEY AUTOINCREMENT,
+    name          TEXT    NOT NULL UNIQUE CHECK (name <> ''),
+    role          TEXT    NOT NULL CHECK (role IN ('admin', 'lead', 'evaluator', 'reviewer', 'unit')),
+    units         TEXT    NOT NULL,
+    disabled      INTEGER NOT NULL CHECK (disabled IN (0, 1)),
+    password_hash TEXT    NOT NULL,
+    created_at    TEXT    NOT NULL,
+    updated_at    TEXT    NOT NULL
+) STRICT;
+
+CREATE TABLE user_session (
+    id_hash    TEXT    NOT NULL PRIMARY KEY CHECK (length(id_hash) = 64),
+    user_id    INTEGER NOT NULL REFERENCES app_user (id),
+    csrf_token TEXT    NOT NULL,
+    created_at TEXT    NOT NULL,
+    last_seen  TEXT    NOT NULL,
+    expires_at TEXT    NOT NULL,
+    ended_at   TEXT
+) STRICT;
+CREATE INDEX user_session_user ON user_session (user_id);
+
+CREATE TABLE api_token (
+    id         INTEGER PRIMARY KEY AUTOINCREMENT,
+    user_id    INTEGER NOT NULL REFERENCES app_user (id),
+    token_hash TEXT    NOT NULL UNIQUE CHECK (length(token_hash) = 64),
+    label      TEXT    NOT NULL,
+    prefix     TEXT    NOT NULL,
+    created_at TEXT    NOT NULL,
+    revoked_at TEXT
+) STRICT;
+
+CREATE TABLE run_publication (
+    run_id     INTEGER NOT NULL PRIMARY KEY REFERENCES run (id),
+    published  INTEGER NOT NULL CHECK (published IN (0, 1)),
+    changed_at TEXT    NOT NULL,
+    changed_by TEXT    NOT NULL
+) STRICT;
+
+CREATE TABLE audit_log (
+    seq         INTEGER NOT NULL PRIMARY KEY,
+    at          TEXT    NOT NULL,
+    actor       TEXT    NOT NULL,
+    role        TEXT    NOT NULL,
+    action      TEXT    NOT NULL,
+    object      TEXT    NOT NULL,
+    before_json TEXT,
+    after_json  TEXT,
+    request_id  TEXT    NOT NULL,
+    prev_hash   TEXT    NOT NULL CHECK (length(prev_hash) = 64),
+    hash        TEXT    NOT NULL CHECK (length(hash) = 64)
+) STRICT;
+CREATE INDEX audit_log_action ON audit_log (action, seq);
+CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+
+CREATE TABLE audit_head (
+    id   INTEGER NOT NULL PRIMARY KEY CHECK (id = 1),
+    seq  INTEGER NOT NULL,
+    hash TEXT    NOT NULL
+) STRICT;
+INSERT INTO audit_head (id, seq, hash) VALUES (1, 0, '0000000000000000000000000000000000000000000000000000000000000000');
+"#,
 ];
 
 /// A store in a SQLite file, in WAL mode (readers do not block the writer) with foreign keys
@@ -627,6 +694,22 @@ impl Store for SqliteStore {
         }
         tx.commit()?;
         Ok(n)
+    }
+
+    fn transact(
+        &mut self,
+        write: bool,
+        f: &mut dyn FnMut(&mut dyn crate::sql::Tx) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        let behavior = if write {
+            TransactionBehavior::Immediate
+        } else {
+            TransactionBehavior::Deferred
+        };
+        let tx = self.conn.transaction_with_behavior(behavior)?;
+        f(&mut crate::sql::sqlite_impl::SqliteTx(&tx))?;
+        tx.commit()?;
+        Ok(())
     }
 }
 

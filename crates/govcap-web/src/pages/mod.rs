@@ -1,0 +1,5 @@
+//! Server-rendered HTML: the public dashboard and the staff views.
+
+pub mod dashboard;
+pub mod layout;
+pub mod staff;
