@@ -80,7 +80,9 @@ pub fn run(a: DemoArgs) -> anyhow::Result<()> {
         if year == YEARS[1] {
             crate::summary::print(&outcome, previous.as_ref().map(|p| &p.0), a.lang);
         }
-        previous = Some((outcome.evaluation, outcome.run_id.expect("recorded")));
+        let run_id = outcome.run_id.expect("recorded");
+        publish_demo_run(store.as_mut(), run_id)?;
+        previous = Some((outcome.evaluation, run_id));
     }
     // The blue-book report of the last year, compared with its recorded previous run.
     let (_, last_run) = previous.as_ref().expect("the demo records every year");
@@ -131,5 +133,31 @@ pub fn run(a: DemoArgs) -> anyhow::Result<()> {
         a.out.display()
     );
     println!("  runs recorded in {db}: `govcap runs list --db {db}`");
+    println!("  dashboard: `govcap serve --db {db}`, then open http://127.0.0.1:8080/");
+    Ok(())
+}
+
+/// The demo's runs are published in its own database, so `govcap serve` shows them at once
+/// (labelled synthetic like everything made from them); the audit trail says who did it.
+fn publish_demo_run(store: &mut dyn govcap_store::Store, run_id: i64) -> anyhow::Result<()> {
+    use govcap_store::workspace::{self, NewAuditEntry};
+    govcap_store::transact(store, true, |tx| {
+        let now = crate::clock::now_rfc3339();
+        workspace::set_published(tx, run_id, true, &now, "govcap demo")?;
+        workspace::append_audit(
+            tx,
+            &NewAuditEntry {
+                at: now.clone(),
+                actor: "govcap demo".into(),
+                role: "-".into(),
+                action: "run.publish".into(),
+                object: format!("run/{run_id}"),
+                before: Some("{\"published\":false}".into()),
+                after: Some("{\"published\":true}".into()),
+                request_id: "cli".into(),
+            },
+        )?;
+        Ok(())
+    })?;
     Ok(())
 }

@@ -174,7 +174,7 @@ pub fn body(c: &Ctx, links: Links) -> String {
     }
 
     tiers_section(c, &mut out);
-    map_section(c, &mut out);
+    map_section(c, &mut out, links);
     regions_section(c, &mut out);
     provinces_section(c, &mut out);
     capabilities_section(c, &mut out);
@@ -434,7 +434,7 @@ const SCORE_PALETTE: [&str; 7] = [
     "#ffffcc", "#c7e9b4", "#7fcdbb", "#41b6c4", "#1d91c0", "#225ea8", "#0c2c84",
 ];
 
-fn map_section(c: &Ctx, out: &mut String) {
+fn map_section(c: &Ctx, out: &mut String, links: Links) {
     let l = c.l;
     let a = &c.a;
     let scored: Vec<_> = c.e.units.iter().filter(|u| u.total.is_some()).collect();
@@ -478,6 +478,7 @@ fn map_section(c: &Ctx, out: &mut String) {
                 class: format!("tier-{t}"),
                 fill: tier_fill(t).to_string(),
                 tooltip: tip(u),
+                href: Some(links.unit(&u.code)),
             }
         })
         .collect();
@@ -491,6 +492,7 @@ fn map_section(c: &Ctx, out: &mut String) {
                 class: format!("score-{k}"),
                 fill: colour(k).to_string(),
                 tooltip: tip(u),
+                href: Some(links.unit(&u.code)),
             }
         })
         .collect();

@@ -32,6 +32,9 @@ pub struct MapUnit {
     pub fill: String,
     /// Hover text, e.g. `成都市 · 85.20 · A+`.
     pub tooltip: String,
+    /// Where a click on the shape leads (the unit's page), if anywhere. The link is out of the
+    /// tab order: keyboard users reach the same pages through the ranking table.
+    pub href: Option<String>,
 }
 
 /// One legend row: a swatch and the words it stands for, so the legend does not rely on colour alone.
@@ -336,6 +339,16 @@ fn write_unit(
     opts: &MapOptions,
     extra_attrs: &str,
 ) {
+    let href = unit.and_then(|u| u.href.as_deref());
+    if let Some(h) = href {
+        let tip = unit.map_or("", |u| u.tooltip.as_str());
+        let _ = write!(
+            out,
+            r#"<a href="{}" tabindex="-1" aria-label="{}">"#,
+            esc(h),
+            esc(tip)
+        );
+    }
     let (class, fill, tip) = match unit {
         Some(u) => (u.class.clone(), u.fill.clone(), u.tooltip.clone()),
         None => (
@@ -358,6 +371,9 @@ fn write_unit(
         d,
         esc(&tip)
     );
+    if href.is_some() {
+        out.push_str("</a>");
+    }
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -29,6 +29,7 @@ fn units_337() -> Vec<MapUnit> {
                 class: format!("tier-{tier}"),
                 fill: fill.to_string(),
                 tooltip: format!("{} · {:.2} · {tier}", u.name, 90.0 - i as f64 * 0.1),
+                href: None,
             }
         })
         .collect()
@@ -311,10 +312,15 @@ fn units_without_data_are_grey_with_their_name_and_the_label() {
         class: "tier-B".into(),
         fill: "#91cf60".into(),
         tooltip: "台湾省 · 70.00 · B".into(),
+        href: Some("units/710000.html".into()),
     });
     let elems = parse(&render_map(&with_tw, &options()));
     let i = crate::shapes(&elems)["710000"][0];
     assert_eq!(elems[i].attrs["class"], "tier-B");
+    // A shape with a link is wrapped in it, out of the tab order, named by its tooltip.
+    let svg = render_map(&with_tw, &options());
+    assert!(svg.contains(r#"<a href="units/710000.html" tabindex="-1" aria-label="台湾省 · 70.00 · B"><path data-code="710000""#));
+    assert_eq!(svg.matches("<a ").count(), 1);
 }
 
 #[test]
@@ -325,6 +331,7 @@ fn nothing_listed_gives_an_all_grey_map_and_unknown_codes_are_ignored() {
         class: "tier-A".into(),
         fill: "red".into(),
         tooltip: "nowhere".into(),
+        href: None,
     };
     let elems = parse(&render_map(&[stray], &options()));
     let shapes = shapes(&elems);
