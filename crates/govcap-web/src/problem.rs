@@ -21,12 +21,6 @@ pub struct Problem {
     /// Seconds to wait (429 only); also sent as `Retry-After`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub retry_after: Option<u64>,
-    /// Where the problem is, for a refused value (e.g. the rule that refused it).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub rule: Option<String>,
-    /// Who changed the object last, for a version conflict.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub changed_by: Option<String>,
     /// Set when the response should be HTML (a page, not the API).
     #[serde(skip)]
     pub html: bool,
@@ -40,8 +34,6 @@ impl Problem {
             status: status.as_u16(),
             detail: detail.into(),
             retry_after: None,
-            rule: None,
-            changed_by: None,
             html: false,
         }
     }

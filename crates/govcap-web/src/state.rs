@@ -52,11 +52,14 @@ pub struct LoadedRun {
 /// A run's rendered report pages by path (`index.html`, `units/110000.html`, …).
 pub type Pages = HashMap<String, String>;
 
+/// A rendered report: (run, previous run compared with, language).
+pub type ReportKey = (i64, Option<i64>, Lang);
+
 #[derive(Default)]
 pub struct Caches {
     pub runs: Mutex<HashMap<i64, Arc<LoadedRun>>>,
     /// Keyed by (run, previous run compared with, language).
-    pub reports: Mutex<HashMap<(i64, Option<i64>, Lang), Arc<Pages>>>,
+    pub reports: Mutex<HashMap<ReportKey, Arc<Pages>>>,
 }
 
 impl Caches {

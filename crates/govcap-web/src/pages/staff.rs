@@ -127,6 +127,7 @@ pub async fn logout_submit(
 }
 
 /// Sends an anonymous visitor to the login page instead of a bare 401.
+#[allow(clippy::result_large_err)] // axum's Response is a handler's natural error here.
 fn need(c: &Caller, action: Action, here: &str) -> Result<(), Response> {
     match c.require(action) {
         Ok(()) => Ok(()),
