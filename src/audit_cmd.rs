@@ -206,6 +206,21 @@ pub fn audit_recorded(
         );
     }
     write_outputs(&run, &factors_text, out)?;
+    // Kept with the run when it describes exactly the recorded results, so the dashboard can
+    // show rank intervals and the uncertainty chapter.
+    if changed == 0 && run.audit.units.len() == inputs.stored.units.len() {
+        let mut store = govcap_store::open(db)?;
+        let json = json_text(&run.audit)?;
+        govcap_store::transact(store.as_mut(), true, |tx| {
+            govcap_store::workspace::save_run_audit(
+                tx,
+                id,
+                &crate::clock::now_rfc3339(),
+                &factors_text,
+                &json,
+            )
+        })?;
+    }
     Ok(run.audit)
 }
 

@@ -184,6 +184,17 @@ CREATE TABLE audit_head (
 );
 INSERT INTO audit_head (id, seq, hash) VALUES (1, 0, '0000000000000000000000000000000000000000000000000000000000000000');
 "#,
+    // 5: the statistical audits of recorded runs (the dashboard shows rank intervals from them).
+    r#"
+CREATE TABLE run_audit (
+    id          BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    run_id      BIGINT NOT NULL REFERENCES run (id),
+    created_at  TEXT    NOT NULL,
+    factors     TEXT    NOT NULL,
+    audit_json  TEXT    NOT NULL
+);
+CREATE INDEX run_audit_run ON run_audit (run_id, id);
+"#,
 ];
 
 /// Arbitrary first key of the advisory lock that serialises migrations (the second key is the

@@ -183,6 +183,17 @@ CREATE TABLE audit_head (
 ) STRICT;
 INSERT INTO audit_head (id, seq, hash) VALUES (1, 0, '0000000000000000000000000000000000000000000000000000000000000000');
 "#,
+    // 5: the statistical audits of recorded runs (the dashboard shows rank intervals from them).
+    r#"
+CREATE TABLE run_audit (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    run_id      INTEGER NOT NULL REFERENCES run (id),
+    created_at  TEXT    NOT NULL,
+    factors     TEXT    NOT NULL,
+    audit_json  TEXT    NOT NULL
+) STRICT;
+CREATE INDEX run_audit_run ON run_audit (run_id, id);
+"#,
 ];
 
 /// A store in a SQLite file, in WAL mode (readers do not block the writer) with foreign keys

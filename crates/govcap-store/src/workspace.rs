@@ -388,6 +388,46 @@ pub fn published_run_ids(tx: &mut dyn Tx) -> Result<Vec<i64>, StoreError> {
     .collect()
 }
 
+/// Records the statistical audit of a run (JSON of `govcap_core::audit::Audit`); a run may be
+/// audited again, the newest audit is the one shown.
+pub fn save_run_audit(
+    tx: &mut dyn Tx,
+    run_id: i64,
+    created_at: &str,
+    factors: &str,
+    audit_json: &str,
+) -> Result<i64, StoreError> {
+    tx.query_one(
+        "INSERT INTO run_audit (run_id, created_at, factors, audit_json) VALUES ($1, $2, $3, $4)
+         RETURNING id",
+        &[
+            run_id.into(),
+            created_at.into(),
+            factors.into(),
+            audit_json.into(),
+        ],
+    )?
+    .int(0)
+}
+
+/// The newest audit of a run, as JSON.
+pub fn run_audit(tx: &mut dyn Tx, run_id: i64) -> Result<Option<String>, StoreError> {
+    tx.query_opt(
+        "SELECT audit_json FROM run_audit WHERE run_id = $1 ORDER BY id DESC LIMIT 1",
+        &[run_id.into()],
+    )?
+    .map(|r| r.text(0))
+    .transpose()
+}
+
+/// Ids of the runs that have an audit, ascending.
+pub fn audited_run_ids(tx: &mut dyn Tx) -> Result<Vec<i64>, StoreError> {
+    tx.query("SELECT DISTINCT run_id FROM run_audit ORDER BY run_id", &[])?
+        .iter()
+        .map(|r| r.int(0))
+        .collect()
+}
+
 /// An audit-trail entry as handed over for appending.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct NewAuditEntry {

@@ -18,24 +18,32 @@ use crate::state::{AppState, LoadedRun};
 pub struct ListedRun {
     pub summary: RunSummary,
     pub published: bool,
+    /// A statistical audit of the run is recorded.
+    pub audited: bool,
 }
 
 /// Runs the caller may see, newest first: all of them for the evaluation team, the published
 /// ones for everyone else.
 pub async fn visible(state: &AppState, caller: &Caller) -> Result<Vec<ListedRun>, Problem> {
     let all = caller.require(Action::ReadAllRuns).is_ok();
-    let (runs, published) = state
+    let (runs, published, audited) = state
         .pool
         .with(|s| {
             let runs = s.list_runs()?;
-            let published = govcap_store::transact(s, false, workspace::published_run_ids)?;
-            Ok((runs, published))
+            let (published, audited) = govcap_store::transact(s, false, |tx| {
+                Ok((
+                    workspace::published_run_ids(tx)?,
+                    workspace::audited_run_ids(tx)?,
+                ))
+            })?;
+            Ok((runs, published, audited))
         })
         .await?;
     let mut out: Vec<ListedRun> = runs
         .into_iter()
         .map(|r| ListedRun {
             published: published.contains(&r.id),
+            audited: audited.contains(&r.id),
             summary: r,
         })
         .filter(|r| all || r.published)
@@ -75,9 +83,15 @@ pub async fn load(state: &AppState, id: i64) -> Result<Arc<LoadedRun>, Problem> 
             let Some(r) = s.get_run(id)? else {
                 return Err(govcap_store::StoreError::NotFound(format!("run {id}")));
             };
-            let evaluation = serde_json::from_str(&r.results_json).map_err(|e| {
-                govcap_store::StoreError::Corrupt(format!("run {id} has unreadable results: {e}"))
-            })?;
+            let evaluation: govcap_core::evaluate::Evaluation =
+                serde_json::from_str(&r.results_json).map_err(|e| {
+                    govcap_store::StoreError::Corrupt(format!(
+                        "run {id} has unreadable results: {e}"
+                    ))
+                })?;
+            let audit = govcap_store::transact(s, false, |tx| workspace::run_audit(tx, id))?
+                .and_then(|text| serde_json::from_str::<govcap_core::audit::Audit>(&text).ok())
+                .filter(|a| govcap_report::audit_matches(&evaluation, a).is_ok());
             let mut inputs = vec![(
                 format!("framework {} {}", r.framework_id, r.framework_version),
                 r.framework_sha256.clone(),
@@ -106,6 +120,7 @@ pub async fn load(state: &AppState, id: i64) -> Result<Arc<LoadedRun>, Problem> 
                     results_sha256: r.results_sha256,
                 },
                 evaluation,
+                audit,
                 manifest,
                 results_json: r.results_json,
             })

@@ -45,6 +45,8 @@ impl Default for Config {
 pub struct LoadedRun {
     pub summary: RunSummary,
     pub evaluation: Evaluation,
+    /// The run's newest statistical audit, when one was recorded and matches these results.
+    pub audit: Option<govcap_core::audit::Audit>,
     pub manifest: Manifest,
     pub results_json: String,
 }

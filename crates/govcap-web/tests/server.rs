@@ -237,6 +237,25 @@ async fn publication_and_pages(s: &Server) {
             "{path}"
         );
     }
+    // The recorded audit: the uncertainty chapter and each unit page's rank interval.
+    let r = anon
+        .get(format!("{}/runs/2/uncertainty.html", s.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let unit_page = anon
+        .get(format!("{}/runs/2/units/110000.html", s.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        unit_page.contains("排名区间（90 %）"),
+        "the unit page shows its rank interval"
+    );
     // The run of the year before is not published: the report does not compare with it, and
     // its pages stay hidden.
     assert_eq!(

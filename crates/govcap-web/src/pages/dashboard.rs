@@ -84,7 +84,7 @@ async fn report_pages(
             &run.evaluation,
             prev.as_ref().map(|p| &p.evaluation),
             &manifest,
-            None,
+            run.audit.as_ref(),
             Options {
                 lang: lang(en),
                 book: false,

@@ -170,7 +170,7 @@ pub async fn home(State(state): State<AppState>, caller: Caller) -> Result<Respo
         } else {
             String::new()
         };
-        let diff = s
+        let mut diff = s
             .previous_run
             .map(|p| {
                 format!(
@@ -179,6 +179,12 @@ pub async fn home(State(state): State<AppState>, caller: Caller) -> Result<Respo
                 )
             })
             .unwrap_or_default();
+        if r.audited {
+            diff.push_str(&format!(
+                " · <a href=\"/runs/{}/uncertainty.html\">统计审计</a>",
+                s.id
+            ));
+        }
         body.push_str(&format!(
             "<tr><td class=\"n\">{}</td><td><a href=\"/runs/{}/\">{}</a>{diff}</td><td class=\"n\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{action}</td></tr>",
             s.id,
