@@ -8,6 +8,7 @@
 pub mod access;
 pub mod analyse;
 pub mod audit;
+pub mod campaign;
 pub mod classify;
 pub mod engine;
 pub mod evaluate;

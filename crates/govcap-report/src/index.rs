@@ -11,7 +11,7 @@ use crate::map::{render_map, MapLegendItem, MapOptions, MapUnit};
 use crate::Ctx;
 
 /// Map switch (tier / total score). Without scripts both maps show one after the other.
-pub const MAP_SCRIPT: &str = r#"(function(){var ms=document.querySelectorAll('.maps');for(var i=0;i<ms.length;i++){(function(m){var bs=m.querySelectorAll('.map-switch button');for(var j=0;j<bs.length;j++){bs[j].addEventListener('click',function(){var s=this.getAttribute('data-map')==='score';m.classList.toggle('show-score',s);for(var k=0;k<bs.length;k++){bs[k].setAttribute('aria-pressed',String(bs[k]===this));}});}})(ms[i]);}})();"#;
+pub const MAP_SCRIPT: &str = r#"(function(){var ms=document.querySelectorAll('.maps');for(var i=0;i<ms.length;i++){(function(m){var sel=m.querySelector('.map-prov');if(sel){sel.addEventListener('change',function(){var v=sel.value;var ps=m.querySelectorAll('path[data-code]');for(var q=0;q<ps.length;q++){ps[q].classList.toggle('dim',v!==''&&ps[q].getAttribute('data-prov')!==v);}});}var bs=m.querySelectorAll('.map-switch button');for(var j=0;j<bs.length;j++){bs[j].addEventListener('click',function(){var s=this.getAttribute('data-map')==='score';m.classList.toggle('show-score',s);for(var k=0;k<bs.length;k++){bs[k].setAttribute('aria-pressed',String(bs[k]===this));}});}})(ms[i]);}})();"#;
 
 pub fn page(c: &Ctx) -> String {
     let links = Links::Site { depth: 0 };
@@ -479,6 +479,7 @@ fn map_section(c: &Ctx, out: &mut String, links: Links) {
                 fill: tier_fill(t).to_string(),
                 tooltip: tip(u),
                 href: Some(links.unit(&u.code)),
+                group: u.province.clone(),
             }
         })
         .collect();
@@ -493,6 +494,7 @@ fn map_section(c: &Ctx, out: &mut String, links: Links) {
                 fill: colour(k).to_string(),
                 tooltip: tip(u),
                 href: Some(links.unit(&u.code)),
+                group: u.province.clone(),
             }
         })
         .collect();
@@ -542,15 +544,27 @@ fn map_section(c: &Ctx, out: &mut String, links: Links) {
             width: 960.0,
         },
     );
+    let mut provinces: Vec<&str> = scored
+        .iter()
+        .filter_map(|u| u.province.as_deref())
+        .collect();
+    provinces.sort_unstable();
+    provinces.dedup();
+    let prov_options: String = provinces
+        .iter()
+        .map(|p| format!("<option value=\"{0}\">{0}</option>", esc(p)))
+        .collect();
     let _ = write!(
         out,
-        "<h2>{}</h2><div class=\"maps\"><div class=\"map-switch jsonly\" role=\"group\"><button type=\"button\" data-map=\"tier\" aria-pressed=\"true\">{}</button> <button type=\"button\" data-map=\"score\" aria-pressed=\"false\">{}</button></div><div class=\"map map-tier\">{tier_map}</div><div class=\"map map-score\">{score_map}</div></div><p class=\"note\">{}</p>",
+        "<h2>{}</h2><div class=\"maps\"><div class=\"map-switch jsonly\" role=\"group\"><label>{} <select class=\"map-prov\"><option value=\"\">{}</option>{prov_options}</select></label> <button type=\"button\" data-map=\"tier\" aria-pressed=\"true\">{}</button> <button type=\"button\" data-map=\"score\" aria-pressed=\"false\">{}</button></div><div class=\"map map-tier\">{tier_map}</div><div class=\"map map-score\">{score_map}</div></div><p class=\"note\">{}</p>",
         l.t("地图", "Map"),
+        l.t("省份", "Province"),
+        l.t("全部省份", "All provinces"),
         l.t("按发展类型", "By tier"),
         l.t("按总分", "By total score"),
         esc(l.t(
-            "鼠标悬停可查看单位名称、得分与类型。灰色为未参评地区（含省直辖县级行政单位及港澳台地区）。边界数据未经审图，仅用于示意。",
-            "Hover a unit for its name, score and tier. Grey areas were not evaluated (including province-administered counties, Hong Kong, Macau and Taiwan). Boundaries are illustrative and have no map approval number.",
+            "鼠标悬停可查看单位名称、得分与类型，点击打开单位页面。灰色为未参评地区（含省直辖县级行政单位及港澳台地区）。边界数据未经审图，仅用于示意。",
+            "Hover a unit for its name, score and tier; click it to open its page. Grey areas were not evaluated (including province-administered counties, Hong Kong, Macau and Taiwan). Boundaries are illustrative and have no map approval number.",
         ))
     );
 }

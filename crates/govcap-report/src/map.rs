@@ -35,6 +35,8 @@ pub struct MapUnit {
     /// Where a click on the shape leads (the unit's page), if anywhere. The link is out of the
     /// tab order: keyboard users reach the same pages through the ranking table.
     pub href: Option<String>,
+    /// A group the page can filter by (the province), written as `data-prov`.
+    pub group: Option<String>,
 }
 
 /// One legend row: a swatch and the words it stands for, so the legend does not rely on colour alone.
@@ -122,7 +124,7 @@ pub fn render_map(units: &[MapUnit], opts: &MapOptions) -> String {
     );
     let _ = write!(out, "<title>{}</title>", esc(&opts.title));
     out.push_str(
-        "<style>.govcap-map path[data-code]:hover{stroke:#000;stroke-width:1.5px}</style>",
+        "<style>.govcap-map path[data-code]:hover{stroke:#000;stroke-width:1.5px}.govcap-map path.dim{opacity:.18}</style>",
     );
     if !opts.title.is_empty() {
         let _ = write!(
@@ -340,6 +342,10 @@ fn write_unit(
     extra_attrs: &str,
 ) {
     let href = unit.and_then(|u| u.href.as_deref());
+    let group = unit
+        .and_then(|u| u.group.as_deref())
+        .map(|g| format!(r#" data-prov="{}""#, esc(g)))
+        .unwrap_or_default();
     if let Some(h) = href {
         let tip = unit.map_or("", |u| u.tooltip.as_str());
         let _ = write!(
@@ -363,10 +369,11 @@ fn write_unit(
     };
     let _ = write!(
         out,
-        r#"<path data-code="{}" class="{}" fill="{}"{} d="{}"><title>{}</title></path>"#,
+        r#"<path data-code="{}" class="{}" fill="{}"{}{} d="{}"><title>{}</title></path>"#,
         esc(&shape.code),
         esc(&class),
         esc(&fill),
+        group,
         extra_attrs,
         d,
         esc(&tip)

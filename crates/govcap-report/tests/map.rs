@@ -30,6 +30,7 @@ fn units_337() -> Vec<MapUnit> {
                 fill: fill.to_string(),
                 tooltip: format!("{} · {:.2} · {tier}", u.name, 90.0 - i as f64 * 0.1),
                 href: None,
+                group: None,
             }
         })
         .collect()
@@ -313,13 +314,14 @@ fn units_without_data_are_grey_with_their_name_and_the_label() {
         fill: "#91cf60".into(),
         tooltip: "台湾省 · 70.00 · B".into(),
         href: Some("units/710000.html".into()),
+        group: Some("台湾省".into()),
     });
     let elems = parse(&render_map(&with_tw, &options()));
     let i = crate::shapes(&elems)["710000"][0];
     assert_eq!(elems[i].attrs["class"], "tier-B");
     // A shape with a link is wrapped in it, out of the tab order, named by its tooltip.
     let svg = render_map(&with_tw, &options());
-    assert!(svg.contains(r#"<a href="units/710000.html" tabindex="-1" aria-label="台湾省 · 70.00 · B"><path data-code="710000""#));
+    assert!(svg.contains(r##"<a href="units/710000.html" tabindex="-1" aria-label="台湾省 · 70.00 · B"><path data-code="710000" class="tier-B" fill="#91cf60" data-prov="台湾省""##));
     assert_eq!(svg.matches("<a ").count(), 1);
 }
 
@@ -332,6 +334,7 @@ fn nothing_listed_gives_an_all_grey_map_and_unknown_codes_are_ignored() {
         fill: "red".into(),
         tooltip: "nowhere".into(),
         href: None,
+        group: None,
     };
     let elems = parse(&render_map(&[stray], &options()));
     let shapes = shapes(&elems);

@@ -44,6 +44,7 @@ fn chrome(caller: &Caller, headers: &HeaderMap, en: bool, here_zh: &str) -> Chro
             here_en.clone()
         },
         here: if en { here_en } else { here_zh.to_string() },
+        extra: Vec::new(),
     }
 }
 
@@ -134,6 +135,15 @@ async fn report_file(
     };
     let published = runs::published_ids(&state).await?.contains(&id);
     let mut c = chrome(&caller, &headers, en, &format!("/runs/{id}/{path}"));
+    if let Some(code) = path
+        .strip_prefix("units/")
+        .and_then(|p| p.strip_suffix(".html"))
+    {
+        c.extra.push((
+            if en { "Over the years" } else { "历年表现" }.to_string(),
+            format!("{}/units/{code}", if en { "/en" } else { "" }),
+        ));
+    }
     let mut html = layout::dress(page, &c);
     if !published {
         let note = if en {
@@ -148,7 +158,6 @@ async fn report_file(
             );
         }
     }
-    c.user = None;
     Ok(layout::html(StatusCode::OK, html))
 }
 

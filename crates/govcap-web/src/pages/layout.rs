@@ -24,6 +24,8 @@ pub struct Chrome {
     pub other_lang_href: String,
     /// Where "back" from the large-text switch goes.
     pub here: String,
+    /// More links for this page (label, href), e.g. a unit's history.
+    pub extra: Vec<(String, String)>,
 }
 
 const BAR_CSS: &str = ".webbar{display:flex;flex-wrap:wrap;gap:.3rem 1rem;justify-content:flex-end;align-items:center;padding:.3rem 1rem;background:#0d2236;font-size:.9rem}.webbar a{color:#fff}.webbar .home{margin-right:auto}";
@@ -40,6 +42,9 @@ pub fn dress(html: &str, c: &Chrome) -> String {
         if c.en { "zh" } else { "en" },
         if c.en { "中文" } else { "English" },
     );
+    for (label, href) in &c.extra {
+        bar.push_str(&format!("<a href=\"{}\">{}</a>", esc(href), esc(label)));
+    }
     let back = esc(&url_escape(&c.here));
     if c.large_text {
         bar.push_str(&format!(
