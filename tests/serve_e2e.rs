@@ -181,7 +181,7 @@ fn run_bounded(mut cmd: Command, limit: Duration) -> (Output, Duration) {
         }
         if t.elapsed() > limit {
             let _ = Command::new("kill")
-                .args(["-KILL", &format!("-{}", child.id())])
+                .args(["-KILL", "--", &format!("-{}", child.id())])
                 .status();
             let _ = child.kill();
             break child.wait().unwrap();

@@ -99,10 +99,20 @@ pub enum Action {
     ReadAuditLog,
     /// Add, disable and list accounts.
     ManageUsers,
+    /// Create campaigns, generate and assign tasks, decide appeals, adjudicate, freeze, compute.
+    ManageCampaigns,
+    /// Read campaigns, their tasks and progress.
+    ReadCampaigns,
+    /// Enter values on one's assigned tasks.
+    EnterValues,
+    /// Confirm or reject others' values.
+    ReviewValues,
+    /// Appeal a provisional value of one's own unit.
+    Appeal,
 }
 
 impl Action {
-    pub const ALL: [Action; 8] = [
+    pub const ALL: [Action; 13] = [
         Action::ReadPublished,
         Action::Session,
         Action::ManageOwnTokens,
@@ -111,6 +121,11 @@ impl Action {
         Action::ReadMonitoring,
         Action::ReadAuditLog,
         Action::ManageUsers,
+        Action::ManageCampaigns,
+        Action::ReadCampaigns,
+        Action::EnterValues,
+        Action::ReviewValues,
+        Action::Appeal,
     ];
 
     /// The roles allowed; `anonymous` says whether visitors without an account are.
@@ -123,8 +138,12 @@ impl Action {
             Action::ReadPublished | Action::Session => (EVERYONE, true),
             Action::ManageOwnTokens => (EVERYONE, false),
             Action::ReadAllRuns | Action::ReadMonitoring => (STAFF, false),
-            Action::PublishRun | Action::ReadAuditLog => (LEADS, false),
+            Action::PublishRun | Action::ReadAuditLog | Action::ManageCampaigns => (LEADS, false),
             Action::ManageUsers => (&[Admin], false),
+            Action::ReadCampaigns => (STAFF, false),
+            Action::EnterValues => (&[Evaluator], false),
+            Action::ReviewValues => (&[Admin, Lead, Reviewer], false),
+            Action::Appeal => (&[Unit], false),
         }
     }
 

@@ -200,7 +200,7 @@ tr.l2 td{background:#f5f8fb;font-weight:600}
 tr.l3 td:nth-child(2){padding-left:1.4rem}
 tr.me td{background:#fff4d6;font-weight:600}
 .tier{display:inline-block;min-width:2.2em;text-align:center;border-radius:3px;padding:0 .3em;font-weight:600;color:#fff}
-.tier-A{background:var(--A)}.tier-B{background:var(--B)}.tier-C{background:var(--C);color:#123}.tier-D{background:var(--D);color:#3b2000}
+.tier-A{background:var(--A)}.tier-B{background:var(--B);color:#123}.tier-C{background:var(--C);color:#123}.tier-D{background:var(--D);color:#3b2000}
 .tier-none{background:#bbb}
 .map-switch{margin:.4rem 0}
 .map-switch button{font:inherit;font-size:.9rem;padding:.25rem .8rem;border:1px solid var(--accent);background:#fff;color:var(--accent);border-radius:4px;cursor:pointer}

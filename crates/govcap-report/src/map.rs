@@ -116,7 +116,14 @@ pub fn render_map(units: &[MapUnit], opts: &MapOptions) -> String {
     let mut out = String::with_capacity(400_000);
     let _ = write!(
         out,
-        r#"<svg xmlns="http://www.w3.org/2000/svg" class="govcap-map" viewBox="0 0 {w} {h}" width="{w}" height="{h}" role="img" aria-label="{t}" font-family="'Noto Sans CJK SC','Source Han Sans SC','PingFang SC','Microsoft YaHei',sans-serif" font-size="{fs}">"#,
+        r#"<svg xmlns="http://www.w3.org/2000/svg" class="govcap-map" viewBox="0 0 {w} {h}" width="{w}" height="{h}" role="{role}" aria-label="{t}" font-family="'Noto Sans CJK SC','Source Han Sans SC','PingFang SC','Microsoft YaHei',sans-serif" font-size="{fs}">"#,
+        // A map whose shapes are links is a group of links, not one image (an image may not
+        // contain interactive elements).
+        role = if units.iter().any(|u| u.href.is_some()) {
+            "group"
+        } else {
+            "img"
+        },
         w = f1(w),
         h = f1(height),
         t = esc(&opts.title),

@@ -14,6 +14,7 @@
 //! transaction and recorded in `schema_version`, so opening an up-to-date database is a no-op
 //! and opening a database written by a newer govcap fails instead of corrupting it.
 
+pub mod campaigns;
 mod pg;
 pub mod sql;
 mod sqlite;

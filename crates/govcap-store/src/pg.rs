@@ -195,6 +195,46 @@ CREATE TABLE run_audit (
 );
 CREATE INDEX run_audit_run ON run_audit (run_id, id);
 "#,
+    // 6: evaluation campaigns: tasks and their events (a task's state is folded from its events).
+    r#"
+CREATE TABLE campaign (
+    id             BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    name           TEXT    NOT NULL CHECK (name <> ''),
+    year           BIGINT NOT NULL,
+    framework_toml TEXT    NOT NULL,
+    units_csv      TEXT    NOT NULL,
+    double_share   TEXT    NOT NULL,
+    seed           BIGINT NOT NULL,
+    phase          TEXT    NOT NULL CHECK (phase IN ('entry', 'appeals', 'frozen', 'closed')),
+    appeal_deadline TEXT,
+    run_id         BIGINT REFERENCES run (id),
+    created_by     TEXT    NOT NULL,
+    created_at     TEXT    NOT NULL
+);
+
+CREATE TABLE campaign_task (
+    id          BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    campaign_id BIGINT NOT NULL REFERENCES campaign (id),
+    unit        TEXT    NOT NULL CHECK (unit <> ''),
+    indicator   TEXT    NOT NULL CHECK (indicator <> ''),
+    coder       BIGINT NOT NULL CHECK (coder IN (1, 2)),
+    UNIQUE (campaign_id, unit, indicator, coder)
+);
+
+CREATE TABLE task_event (
+    id       BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    task_id  BIGINT NOT NULL REFERENCES campaign_task (id),
+    version  BIGINT NOT NULL CHECK (version >= 1),
+    at       TEXT    NOT NULL,
+    actor    TEXT    NOT NULL,
+    kind     TEXT    NOT NULL,
+    body     TEXT    NOT NULL,
+    evidence_url TEXT,
+    note     TEXT,
+    UNIQUE (task_id, version)
+);
+CREATE INDEX task_event_kind ON task_event (kind, task_id);
+"#,
 ];
 
 /// Arbitrary first key of the advisory lock that serialises migrations (the second key is the

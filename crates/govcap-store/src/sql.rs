@@ -239,6 +239,17 @@ pub(crate) mod pg_impl {
 
     pub struct PgTx<'a, 'c>(pub &'a mut Transaction<'c>);
 
+    /// A unique-key violation is another writer's concurrent change, not a server fault.
+    fn unique(e: postgres::Error) -> StoreError {
+        if e.code() == Some(&postgres::error::SqlState::UNIQUE_VIOLATION) {
+            StoreError::Conflict(
+                "a concurrent change took this place first; reload and try again".into(),
+            )
+        } else {
+            StoreError::from(e)
+        }
+    }
+
     fn params(args: &[Val]) -> Vec<&(dyn ToSql + Sync)> {
         args.iter().map(|a| a as &(dyn ToSql + Sync)).collect()
     }
@@ -249,11 +260,11 @@ pub(crate) mod pg_impl {
         }
 
         fn exec(&mut self, sql: &str, args: &[Val]) -> Result<u64, StoreError> {
-            Ok(self.0.execute(sql, &params(args))?)
+            self.0.execute(sql, &params(args)).map_err(unique)
         }
 
         fn query(&mut self, sql: &str, args: &[Val]) -> Result<Vec<Row>, StoreError> {
-            let rows = self.0.query(sql, &params(args))?;
+            let rows = self.0.query(sql, &params(args)).map_err(unique)?;
             let mut out = Vec::with_capacity(rows.len());
             for r in rows {
                 let mut vals = Vec::with_capacity(r.len());

@@ -194,6 +194,46 @@ CREATE TABLE run_audit (
 ) STRICT;
 CREATE INDEX run_audit_run ON run_audit (run_id, id);
 "#,
+    // 6: evaluation campaigns: tasks and their events (a task's state is folded from its events).
+    r#"
+CREATE TABLE campaign (
+    id             INTEGER PRIMARY KEY AUTOINCREMENT,
+    name           TEXT    NOT NULL CHECK (name <> ''),
+    year           INTEGER NOT NULL,
+    framework_toml TEXT    NOT NULL,
+    units_csv      TEXT    NOT NULL,
+    double_share   TEXT    NOT NULL,
+    seed           INTEGER NOT NULL,
+    phase          TEXT    NOT NULL CHECK (phase IN ('entry', 'appeals', 'frozen', 'closed')),
+    appeal_deadline TEXT,
+    run_id         INTEGER REFERENCES run (id),
+    created_by     TEXT    NOT NULL,
+    created_at     TEXT    NOT NULL
+) STRICT;
+
+CREATE TABLE campaign_task (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    campaign_id INTEGER NOT NULL REFERENCES campaign (id),
+    unit        TEXT    NOT NULL CHECK (unit <> ''),
+    indicator   TEXT    NOT NULL CHECK (indicator <> ''),
+    coder       INTEGER NOT NULL CHECK (coder IN (1, 2)),
+    UNIQUE (campaign_id, unit, indicator, coder)
+) STRICT;
+
+CREATE TABLE task_event (
+    id       INTEGER PRIMARY KEY AUTOINCREMENT,
+    task_id  INTEGER NOT NULL REFERENCES campaign_task (id),
+    version  INTEGER NOT NULL CHECK (version >= 1),
+    at       TEXT    NOT NULL,
+    actor    TEXT    NOT NULL,
+    kind     TEXT    NOT NULL,
+    body     TEXT    NOT NULL,
+    evidence_url TEXT,
+    note     TEXT,
+    UNIQUE (task_id, version)
+) STRICT;
+CREATE INDEX task_event_kind ON task_event (kind, task_id);
+"#,
 ];
 
 /// A store in a SQLite file, in WAL mode (readers do not block the writer) with foreign keys

@@ -14,6 +14,7 @@
 pub mod api;
 pub mod audit;
 pub mod auth;
+pub mod campaigns;
 mod clock;
 pub mod metrics;
 pub mod pages;
@@ -107,6 +108,7 @@ pub fn app(state: AppState) -> Router {
         .route("/metrics", get(metrics_text))
         .merge(api::router())
         .fallback(not_found)
+        .layer(axum::middleware::from_fn(api_problems))
         .layer(axum::middleware::from_fn_with_state(state.clone(), metrics::track))
         .layer(axum::middleware::from_fn(pages::layout::security_headers))
         .layer(DefaultBodyLimit::max(body_limit))
@@ -145,6 +147,32 @@ async fn not_found(uri: axum::http::Uri) -> Response {
             .page()
             .into_response()
     }
+}
+
+/// axum answers a path or query it cannot parse (and a wrong method) with plain text; under
+/// `/api/` every error is problem+json, so those answers are rewrapped with their text.
+async fn api_problems(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let api = req.uri().path().starts_with("/api/");
+    let resp = next.run(req).await;
+    let plain = resp
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_none_or(|v| v.starts_with("text/plain"));
+    if !api || !plain || !(resp.status().is_client_error() || resp.status().is_server_error()) {
+        return resp;
+    }
+    let status = resp.status();
+    let bytes = axum::body::to_bytes(resp.into_body(), 4096)
+        .await
+        .unwrap_or_default();
+    let text = String::from_utf8_lossy(&bytes);
+    let detail = if text.trim().is_empty() {
+        status.canonical_reason().unwrap_or("error").to_string()
+    } else {
+        text.chars().take(300).collect()
+    };
+    problem::Problem::new(status, detail).into_response()
 }
 
 async fn healthz() -> &'static str {

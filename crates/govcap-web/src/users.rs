@@ -143,6 +143,26 @@ pub fn set_disabled_blocking(
     disabled: bool,
 ) -> Result<User, StoreError> {
     govcap_store::transact(store, true, |tx| {
+        if disabled {
+            if actor.name == name {
+                return Err(StoreError::Conflict(
+                    "you cannot disable your own account".into(),
+                ));
+            }
+            let users = workspace::list_users(tx)?;
+            let target_is_admin = users
+                .iter()
+                .any(|u| u.name == name && u.role == "admin" && !u.disabled);
+            let other_admins = users
+                .iter()
+                .filter(|u| u.name != name && u.role == "admin" && !u.disabled)
+                .count();
+            if target_is_admin && other_admins == 0 {
+                return Err(StoreError::Conflict(format!(
+                    "{name} is the last active admin; add another admin first"
+                )));
+            }
+        }
         let before = workspace::set_disabled(tx, name, disabled, &crate::clock::now())?;
         let after = workspace::find_user(tx, name)?
             .ok_or_else(|| StoreError::NotFound(format!("user {name:?}")))?;

@@ -48,11 +48,33 @@ pub async fn list(
     Ok(Json(users.iter().map(item).collect()))
 }
 
+/// The five roles.
+#[derive(Debug, Clone, Copy, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum RoleName {
+    Admin,
+    Lead,
+    Evaluator,
+    Reviewer,
+    Unit,
+}
+
+impl RoleName {
+    fn as_str(self) -> &'static str {
+        match self {
+            RoleName::Admin => "admin",
+            RoleName::Lead => "lead",
+            RoleName::Evaluator => "evaluator",
+            RoleName::Reviewer => "reviewer",
+            RoleName::Unit => "unit",
+        }
+    }
+}
+
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct NewUserRequest {
     pub name: String,
-    /// admin, lead, evaluator, reviewer or unit.
-    pub role: String,
+    pub role: RoleName,
     /// Unit codes, for role `unit` (required there, refused otherwise).
     #[serde(default)]
     pub units: Vec<String>,
@@ -74,8 +96,9 @@ pub async fn create(
     ApiJson(req): ApiJson<NewUserRequest>,
 ) -> Result<(StatusCode, Json<UserItem>), Problem> {
     caller.require(Action::ManageUsers)?;
-    let new = crate::users::NewAccount::check(&req.name, &req.role, &req.units, &req.password)
-        .map_err(|e| Problem::new(StatusCode::UNPROCESSABLE_ENTITY, e))?;
+    let new =
+        crate::users::NewAccount::check(&req.name, req.role.as_str(), &req.units, &req.password)
+            .map_err(|e| Problem::new(StatusCode::UNPROCESSABLE_ENTITY, e))?;
     let u = crate::users::add(&state.pool, Actor::of(&caller), new).await?;
     Ok((StatusCode::CREATED, Json(item(&u))))
 }
@@ -87,6 +110,7 @@ pub async fn create(
         (status = 200, description = "Disabled", body = UserItem),
         (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such account", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Your own account, or the last active admin", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn disable(
     State(state): State<AppState>,

@@ -1,0 +1,848 @@
+//! The campaign workflow as plain async functions: each loads what it needs, asks the core's
+//! rules (`govcap_core::campaign`) whether the write may happen, and appends the event and its
+//! audit entry in one transaction. The API and the pages call these.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::http::StatusCode;
+use govcap_core::access::{Action, Role};
+use govcap_core::campaign::assign::{assign, AssignBy};
+use govcap_core::campaign::state::{self, Event, Refusal, Status, TaskState};
+use govcap_core::campaign::{double_coding_sample, task_keys, TaskKey};
+use govcap_core::engine::score::read_value;
+use govcap_core::framework::{Framework, DEFAULT_FRAMEWORK_TOML};
+use govcap_core::observation::Value;
+use govcap_core::unit::UnitSet;
+use govcap_store::campaigns::{self, Campaign, NewEvent, TaskRow};
+use govcap_store::StoreError;
+use serde_json::json;
+
+use crate::audit::{self, Actor};
+use crate::auth::Caller;
+use crate::problem::Problem;
+use crate::state::AppState;
+
+/// A task as shown: its key, coder and folded state, and whether its double-coded pair
+/// disagrees.
+#[derive(Debug, Clone)]
+pub struct TaskView {
+    pub id: i64,
+    pub campaign_id: i64,
+    pub unit: String,
+    pub indicator: String,
+    pub coder: i64,
+    pub state: TaskState,
+    pub evidence_url: Option<String>,
+    pub note: Option<String>,
+    pub disputed: bool,
+}
+
+fn fold_row(t: &TaskRow) -> Result<(TaskState, Option<String>, Option<String>), Problem> {
+    let mut events = Vec::with_capacity(t.events.len());
+    let mut evidence = None;
+    let mut note = None;
+    for e in &t.events {
+        let ev: Event = serde_json::from_str(&e.body).map_err(|err| {
+            tracing::error!(task = t.id, error = %err, "unreadable task event");
+            Problem::internal()
+        })?;
+        if matches!(ev, Event::Entered { .. } | Event::Adjudicated { .. }) {
+            evidence = e.evidence_url.clone();
+            note = e.note.clone();
+        }
+        events.push(ev);
+    }
+    Ok((state::fold(&events), evidence, note))
+}
+
+/// The campaign's framework and units (parsed once per call; both are small).
+pub struct Setup {
+    pub campaign: Campaign,
+    pub fw: Framework,
+    pub units: UnitSet,
+}
+
+fn setup(c: Campaign) -> Result<Setup, Problem> {
+    let fw = Framework::from_toml(&c.framework_toml).map_err(|e| {
+        tracing::error!(campaign = c.id, error = %e, "stored framework does not parse");
+        Problem::internal()
+    })?;
+    let units = if c.units_csv == govcap_io::units::DEFAULT_UNITS_CSV {
+        govcap_io::default_units()
+    } else {
+        return Err(Problem::new(
+            StatusCode::NOT_IMPLEMENTED,
+            "campaigns with an uploaded unit list are not supported yet",
+        ));
+    };
+    Ok(Setup {
+        campaign: c,
+        fw,
+        units,
+    })
+}
+
+pub async fn load(state: &AppState, id: i64) -> Result<Setup, Problem> {
+    let c = state
+        .pool
+        .tx(false, move |tx| campaigns::get(tx, id))
+        .await?
+        .ok_or_else(|| Problem::not_found(format!("campaign {id}")))?;
+    setup(c)
+}
+
+/// Creates a campaign over the built-in framework and units.
+pub async fn create(
+    state: &AppState,
+    caller: &Caller,
+    name: &str,
+    year: i32,
+    double_share: f64,
+    seed: i64,
+) -> Result<i64, Problem> {
+    caller.require(Action::ManageCampaigns)?;
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 200 {
+        return Err(Problem::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "name: 1–200 characters",
+        ));
+    }
+    if !(2000..=2100).contains(&year) {
+        return Err(Problem::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "year: between 2000 and 2100",
+        ));
+    }
+    if !(0.0..=1.0).contains(&double_share) {
+        return Err(Problem::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "double_share: a share between 0 and 1 (default 0.1)",
+        ));
+    }
+    let c = Campaign {
+        id: 0,
+        name: name.to_string(),
+        year,
+        framework_toml: DEFAULT_FRAMEWORK_TOML.to_string(),
+        units_csv: govcap_io::units::DEFAULT_UNITS_CSV.to_string(),
+        double_share: double_share.to_string(),
+        seed,
+        phase: "entry".into(),
+        appeal_deadline: None,
+        run_id: None,
+        created_by: caller.name().to_string(),
+        created_at: crate::clock::now(),
+    };
+    let actor = Actor::of(caller);
+    Ok(state
+        .pool
+        .tx(true, move |tx| {
+            let id = campaigns::create(tx, &c)?;
+            audit::record(
+                tx,
+                &actor,
+                "campaign.create",
+                &format!("campaign/{id}"),
+                None,
+                Some(json!({"name": c.name, "year": c.year, "framework": "built-in", "units": "built-in 337", "double_share": c.double_share, "seed": c.seed})),
+            )?;
+            Ok(id)
+        })
+        .await?)
+}
+
+/// Generates the tasks (and the double-coding sample), assigning them when evaluators are
+/// named. Returns (tasks, double-coded tasks).
+pub async fn generate(
+    state: &AppState,
+    caller: &Caller,
+    id: i64,
+    by: Option<AssignBy>,
+    evaluators: Vec<String>,
+) -> Result<(usize, usize), Problem> {
+    caller.require(Action::ManageCampaigns)?;
+    let s = load(state, id).await?;
+    if s.campaign.phase != "entry" {
+        return Err(Problem::conflict(
+            "tasks are generated while the campaign is in its entry phase",
+        ));
+    }
+    if !evaluators.is_empty() {
+        check_evaluators(state, &evaluators).await?;
+    }
+    let keys = task_keys(&s.fw, &s.units);
+    let share: f64 = s.campaign.double_share.parse().unwrap_or(0.1);
+    let double = double_coding_sample(&keys, share, s.campaign.seed as u64);
+    let assignments = if evaluators.is_empty() {
+        None
+    } else {
+        Some(
+            assign(
+                &keys,
+                &s.units,
+                &evaluators,
+                by.unwrap_or(AssignBy::Province),
+                &double,
+            )
+            .map_err(|e| Problem::new(StatusCode::UNPROCESSABLE_ENTITY, e.to_string()))?,
+        )
+    };
+    let mut rows: Vec<(String, String, i64)> = keys
+        .iter()
+        .map(|k| (k.unit.clone(), k.indicator.clone(), 1))
+        .collect();
+    let mut who: Vec<Option<String>> = assignments
+        .as_ref()
+        .map(|a| a.iter().map(|x| Some(x.first.clone())).collect())
+        .unwrap_or_else(|| vec![None; keys.len()]);
+    for (i, k) in keys.iter().enumerate() {
+        if double[i] {
+            rows.push((k.unit.clone(), k.indicator.clone(), 2));
+            who.push(assignments.as_ref().and_then(|a| a[i].second.clone()));
+        }
+    }
+    let n_double = double.iter().filter(|&&d| d).count();
+    let actor = Actor::of(caller);
+    let n = rows.len();
+    state
+        .pool
+        .tx(true, move |tx| {
+            let ids = campaigns::insert_tasks(tx, id, &rows)?;
+            let now = crate::clock::now();
+            for (tid, to) in ids.iter().zip(&who) {
+                if let Some(to) = to {
+                    append(tx, *tid, 0, &now, &actor.name, &Event::Assigned { by: actor.name.clone(), to: to.clone() }, None, None)?;
+                }
+            }
+            audit::record(
+                tx,
+                &actor,
+                "campaign.generate",
+                &format!("campaign/{id}"),
+                None,
+                Some(json!({"tasks": n, "double_coded": n_double, "assigned_to": who.iter().flatten().collect::<std::collections::BTreeSet<_>>()})),
+            )?;
+            Ok(())
+        })
+        .await?;
+    Ok((n, n_double))
+}
+
+#[allow(clippy::too_many_arguments)]
+fn append(
+    tx: &mut dyn govcap_store::sql::Tx,
+    task_id: i64,
+    seen: u64,
+    at: &str,
+    actor: &str,
+    ev: &Event,
+    evidence_url: Option<&str>,
+    note: Option<&str>,
+) -> Result<i64, StoreError> {
+    let body = serde_json::to_string(ev).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    let kind = match ev {
+        Event::Assigned { .. } => "assigned",
+        Event::Entered { .. } => "entered",
+        Event::Reviewed { .. } => "reviewed",
+        Event::Adjudicated { .. } => "adjudicated",
+        Event::Appealed { .. } => "appealed",
+        Event::AppealDecided { .. } => "appeal_decided",
+    };
+    campaigns::append_event(
+        tx,
+        &NewEvent {
+            task_id,
+            seen: seen as i64,
+            at,
+            actor,
+            kind,
+            body: &body,
+            evidence_url,
+            note,
+        },
+    )
+}
+
+async fn check_evaluators(state: &AppState, names: &[String]) -> Result<(), Problem> {
+    let names = names.to_vec();
+    let users = state
+        .pool
+        .tx(false, govcap_store::workspace::list_users)
+        .await?;
+    for n in &names {
+        let ok = users
+            .iter()
+            .any(|u| &u.name == n && !u.disabled && u.role == Role::Evaluator.as_str());
+        if !ok {
+            return Err(Problem::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                format!(
+                    "{:?} is not an active evaluator account",
+                    n.chars().take(64).collect::<String>()
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Which tasks to list.
+#[derive(Debug, Clone, Default)]
+pub struct TaskFilter {
+    pub unit: Option<String>,
+    pub indicator: Option<String>,
+    pub assignee: Option<String>,
+}
+
+/// The tasks of a campaign with their states; a double-coded pair whose values read
+/// differently under the leaf's rule is marked disputed.
+pub async fn tasks(state: &AppState, id: i64, f: &TaskFilter) -> Result<Vec<TaskView>, Problem> {
+    let s = load(state, id).await?;
+    let rows = state
+        .pool
+        .tx(false, move |tx| campaigns::tasks(tx, Some(id), None))
+        .await?;
+    let views = views(&s, &rows)?;
+    Ok(views
+        .into_iter()
+        .filter(|t| f.unit.as_ref().is_none_or(|u| &t.unit == u))
+        .filter(|t| f.indicator.as_ref().is_none_or(|i| &t.indicator == i))
+        .filter(|t| {
+            f.assignee
+                .as_ref()
+                .is_none_or(|a| t.state.assignee.as_ref() == Some(a))
+        })
+        .collect())
+}
+
+fn views(s: &Setup, rows: &[TaskRow]) -> Result<Vec<TaskView>, Problem> {
+    let mut out = Vec::with_capacity(rows.len());
+    for r in rows {
+        let (st, evidence_url, note) = fold_row(r)?;
+        out.push(TaskView {
+            id: r.id,
+            campaign_id: r.campaign_id,
+            unit: r.unit.clone(),
+            indicator: r.indicator.clone(),
+            coder: r.coder,
+            state: st,
+            evidence_url,
+            note,
+            disputed: false,
+        });
+    }
+    // Pairs: both codings entered and reading to different numbers.
+    let mut by_key: HashMap<(String, String), Vec<usize>> = HashMap::new();
+    for (i, t) in out.iter().enumerate() {
+        by_key
+            .entry((t.unit.clone(), t.indicator.clone()))
+            .or_default()
+            .push(i);
+    }
+    for idx in by_key.values().filter(|v| v.len() == 2) {
+        let (a, b) = (&out[idx[0]], &out[idx[1]]);
+        let rule =
+            s.fw.nodes
+                .iter()
+                .find(|n| n.id == a.indicator)
+                .and_then(|n| n.leaf.as_ref())
+                .map(|l| l.rule.clone());
+        let read = |t: &TaskView| {
+            t.state
+                .value
+                .as_deref()
+                .zip(rule.as_ref())
+                .and_then(|(v, r)| read_value(r, &Value::from_cell(v)).ok())
+        };
+        // Only the first coding's value counts; it is disputed until the lead adjudicates.
+        let first = if a.coder == 1 { idx[0] } else { idx[1] };
+        let adjudicated = out[first].state.entered_by.as_ref().is_some_and(|_| false);
+        if let (Some(x), Some(y)) = (read(a), read(b)) {
+            if (x - y).abs() > 1e-12 && !adjudicated {
+                out[first].disputed = true;
+            }
+        }
+    }
+    Ok(out)
+}
+
+pub async fn task(
+    state: &AppState,
+    task_id: i64,
+) -> Result<(Setup, TaskView, Option<TaskView>), Problem> {
+    let row = state
+        .pool
+        .tx(false, move |tx| campaigns::tasks(tx, None, Some(task_id)))
+        .await?
+        .into_iter()
+        .next()
+        .ok_or_else(|| Problem::not_found(format!("task {task_id}")))?;
+    let s = load(state, row.campaign_id).await?;
+    let (cid, unit, ind) = (row.campaign_id, row.unit.clone(), row.indicator.clone());
+    let pair_rows: Vec<TaskRow> = state
+        .pool
+        .tx(false, move |tx| campaigns::tasks(tx, Some(cid), None))
+        .await?
+        .into_iter()
+        .filter(|t| t.unit == unit && t.indicator == ind)
+        .collect();
+    let v = views(&s, &pair_rows)?;
+    let me = v
+        .iter()
+        .find(|t| t.id == task_id)
+        .cloned()
+        .ok_or_else(Problem::internal)?;
+    let other = v.into_iter().find(|t| t.id != task_id);
+    Ok((s, me, other))
+}
+
+fn refused(r: Refusal) -> Problem {
+    match r {
+        Refusal::Stale { .. } => Problem::conflict(r.to_string()),
+        Refusal::NotAssignee { .. } | Refusal::OwnValue => Problem::forbidden(r.to_string()),
+        Refusal::WrongStatus(..) => Problem::conflict(r.to_string()),
+    }
+}
+
+fn task_json(t: &TaskView) -> serde_json::Value {
+    json!({"status": t.state.status.as_str(), "assignee": t.state.assignee, "value": t.state.value, "version": t.state.version})
+}
+
+/// Writes one event after the rules allowed it, with its audit entry.
+async fn write(
+    state: &AppState,
+    caller: &Caller,
+    t: &TaskView,
+    ev: Event,
+    action: &str,
+    evidence_url: Option<String>,
+    note: Option<String>,
+) -> Result<u64, Problem> {
+    let actor = Actor::of(caller);
+    let (tid, seen) = (t.id, t.state.version);
+    let before = task_json(t);
+    let action = action.to_string();
+    let after_value = match &ev {
+        Event::Entered { value, .. } | Event::Adjudicated { value, .. } => Some(value.clone()),
+        _ => t.state.value.clone(),
+    };
+    state
+        .pool
+        .tx(true, move |tx| {
+            let now = crate::clock::now();
+            append(tx, tid, seen, &now, &actor.name, &ev, evidence_url.as_deref(), note.as_deref())?;
+            audit::record(
+                tx,
+                &actor,
+                &action,
+                &format!("task/{tid}"),
+                Some(before.clone()),
+                Some(json!({"event": ev, "value": after_value, "version": seen + 1, "evidence_url": evidence_url, "note": note})),
+            )?;
+            Ok(())
+        })
+        .await?;
+    Ok(seen + 1)
+}
+
+/// The lead (re)assigns a task; history is kept as events.
+pub async fn reassign(
+    state: &AppState,
+    caller: &Caller,
+    task_id: i64,
+    evaluator: &str,
+) -> Result<u64, Problem> {
+    caller.require(Action::ManageCampaigns)?;
+    check_evaluators(state, &[evaluator.to_string()]).await?;
+    let (s, t, other) = task(state, task_id).await?;
+    if s.campaign.phase == "closed" || s.campaign.phase == "frozen" {
+        return Err(Problem::conflict("the campaign is frozen"));
+    }
+    if other.as_ref().and_then(|o| o.state.assignee.as_deref()) == Some(evaluator) {
+        return Err(Problem::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "this evaluator codes the other half of the double-coded pair; the two codings must be independent",
+        ));
+    }
+    let ev = Event::Assigned {
+        by: caller.name().to_string(),
+        to: evaluator.to_string(),
+    };
+    write(state, caller, &t, ev, "task.assign", None, None).await
+}
+
+/// The assigned evaluator enters a value, validated by the leaf's rule exactly as import does.
+pub async fn enter(
+    state: &AppState,
+    caller: &Caller,
+    task_id: i64,
+    value: &str,
+    evidence_url: Option<String>,
+    note: Option<String>,
+    version: u64,
+) -> Result<u64, Problem> {
+    caller.require(Action::EnterValues)?;
+    let (s, t, _) = task(state, task_id).await?;
+    if !matches!(s.campaign.phase.as_str(), "entry" | "appeals") {
+        return Err(Problem::conflict(format!(
+            "the campaign is {}: values can no longer change",
+            s.campaign.phase
+        )));
+    }
+    state::may_enter(&t.state, caller.name(), version).map_err(refused)?;
+    let rule =
+        s.fw.nodes
+            .iter()
+            .find(|n| n.id == t.indicator)
+            .and_then(|n| n.leaf.as_ref())
+            .map(|l| l.rule.clone())
+            .ok_or_else(Problem::internal)?;
+    let v = value.trim();
+    if let Err(e) = read_value(&rule, &Value::from_cell(v)) {
+        let mut p = Problem::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            format!("indicator {} ({} rule): {e}", t.indicator, rule.name()),
+        );
+        p.title = format!("value refused by the {} rule", rule.name());
+        return Err(p);
+    }
+    if let Some(u) = &evidence_url {
+        check_url(u)?;
+    }
+    let ev = Event::Entered {
+        by: caller.name().to_string(),
+        value: v.to_string(),
+    };
+    write(
+        state,
+        caller,
+        &t,
+        ev,
+        "task.value",
+        evidence_url,
+        note.map(|n| n.chars().take(4000).collect()),
+    )
+    .await
+}
+
+fn check_url(u: &str) -> Result<(), Problem> {
+    let ok = (u.starts_with("http://") || u.starts_with("https://"))
+        && u.len() <= 2000
+        && !u.contains(char::is_whitespace);
+    if ok {
+        Ok(())
+    } else {
+        Err(Problem::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "evidence_url: an http(s) URL of at most 2000 characters",
+        ))
+    }
+}
+
+/// A reviewer confirms or rejects; never their own value; a disputed pair goes to the lead.
+pub async fn review(
+    state: &AppState,
+    caller: &Caller,
+    task_id: i64,
+    confirm: bool,
+    note: &str,
+) -> Result<u64, Problem> {
+    let (_, t, _) = task(state, task_id).await?;
+    // The evaluator of the value is told the two-person rule, whatever their role.
+    if t.state.entered_by.as_deref() == Some(caller.name()) {
+        return Err(refused(Refusal::OwnValue));
+    }
+    caller.require(Action::ReviewValues)?;
+    state::may_review(&t.state, caller.name()).map_err(refused)?;
+    if confirm && t.disputed {
+        return Err(Problem::conflict(
+            "the two codings of this double-coded task disagree: the lead adjudicates it first",
+        ));
+    }
+    if !confirm && note.trim().is_empty() {
+        return Err(Problem::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "a rejection needs a reason (note)",
+        ));
+    }
+    let ev = Event::Reviewed {
+        by: caller.name().to_string(),
+        confirm,
+        note: note.trim().chars().take(4000).collect(),
+    };
+    write(
+        state,
+        caller,
+        &t,
+        ev,
+        if confirm {
+            "task.confirm"
+        } else {
+            "task.reject"
+        },
+        None,
+        None,
+    )
+    .await
+}
+
+/// The lead settles a disputed pair with a value, which is then reviewed like any other.
+pub async fn adjudicate(
+    state: &AppState,
+    caller: &Caller,
+    task_id: i64,
+    value: &str,
+    note: &str,
+    version: u64,
+) -> Result<u64, Problem> {
+    caller.require(Action::ManageCampaigns)?;
+    let (s, t, _) = task(state, task_id).await?;
+    if !t.disputed {
+        return Err(Problem::conflict(
+            "only a disputed double-coded task is adjudicated",
+        ));
+    }
+    if t.state.version != version {
+        return Err(refused(Refusal::Stale {
+            current: t.state.version,
+            by: t.state.last_actor.clone().unwrap_or_default(),
+        }));
+    }
+    let rule =
+        s.fw.nodes
+            .iter()
+            .find(|n| n.id == t.indicator)
+            .and_then(|n| n.leaf.as_ref())
+            .map(|l| l.rule.clone())
+            .ok_or_else(Problem::internal)?;
+    read_value(&rule, &Value::from_cell(value.trim())).map_err(|e| {
+        Problem::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            format!("indicator {} ({} rule): {e}", t.indicator, rule.name()),
+        )
+    })?;
+    let ev = Event::Adjudicated {
+        by: caller.name().to_string(),
+        value: value.trim().to_string(),
+    };
+    write(
+        state,
+        caller,
+        &t,
+        ev,
+        "task.adjudicate",
+        None,
+        Some(note.trim().chars().take(4000).collect()),
+    )
+    .await
+}
+
+/// The unit's own representative appeals a confirmed value while appeals are open.
+pub async fn appeal(
+    state: &AppState,
+    caller: &Caller,
+    task_id: i64,
+    reason: &str,
+    evidence_url: Option<String>,
+) -> Result<i64, Problem> {
+    caller.require(Action::Appeal)?;
+    let (s, t, _) = task(state, task_id).await?;
+    let own = caller
+        .user
+        .as_ref()
+        .is_some_and(|u| u.units.contains(&t.unit));
+    if !own || t.coder != 1 {
+        // Another unit's task is not revealed.
+        return Err(Problem::not_found(format!("task {task_id}")));
+    }
+    if s.campaign.phase != "appeals" {
+        return Err(Problem::conflict("appeals are not open for this campaign"));
+    }
+    if let Some(d) = &s.campaign.appeal_deadline {
+        if crate::clock::now().as_str() > d.as_str() {
+            return Err(Problem::conflict(format!(
+                "the appeal deadline ({d}) has passed"
+            )));
+        }
+    }
+    if reason.trim().is_empty() {
+        return Err(Problem::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "reason: say what is wrong and why",
+        ));
+    }
+    if let Some(u) = &evidence_url {
+        check_url(u)?;
+    }
+    state::may_appeal(&t.state).map_err(refused)?;
+    let ev = Event::Appealed {
+        by: caller.name().to_string(),
+        reason: reason.trim().chars().take(4000).collect(),
+    };
+    write(state, caller, &t, ev, "appeal.create", evidence_url, None).await?;
+    // The appeal is addressed by its event.
+    let tid = t.id;
+    let id = state
+        .pool
+        .tx(false, move |tx| {
+            let rows = campaigns::tasks(tx, None, Some(tid))?;
+            Ok(rows.first().and_then(|r| {
+                r.events
+                    .iter()
+                    .rev()
+                    .find(|e| e.kind == "appealed")
+                    .map(|e| e.id)
+            }))
+        })
+        .await?
+        .ok_or_else(Problem::internal)?;
+    Ok(id)
+}
+
+/// The lead upholds (the value reopens for a changed entry, reviewed again) or rejects.
+pub async fn decide(
+    state: &AppState,
+    caller: &Caller,
+    appeal_id: i64,
+    uphold: bool,
+    note: &str,
+) -> Result<i64, Problem> {
+    caller.require(Action::ManageCampaigns)?;
+    let task_id = state
+        .pool
+        .tx(false, move |tx| {
+            campaigns::event_task(tx, appeal_id, "appealed")
+        })
+        .await?
+        .ok_or_else(|| Problem::not_found(format!("appeal {appeal_id}")))?;
+    let (_, t, _) = task(state, task_id).await?;
+    state::may_decide(&t.state).map_err(refused)?;
+    if note.trim().is_empty() {
+        return Err(Problem::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "note: give the reason for the decision",
+        ));
+    }
+    let ev = Event::AppealDecided {
+        by: caller.name().to_string(),
+        uphold,
+        note: note.trim().chars().take(4000).collect(),
+    };
+    write(
+        state,
+        caller,
+        &t,
+        ev,
+        if uphold {
+            "appeal.uphold"
+        } else {
+            "appeal.reject"
+        },
+        None,
+        None,
+    )
+    .await?;
+    Ok(task_id)
+}
+
+/// Moves the campaign to `appeals` (with a deadline) or `frozen`.
+pub async fn set_phase(
+    state: &AppState,
+    caller: &Caller,
+    id: i64,
+    phase: &str,
+    deadline: Option<String>,
+) -> Result<(), Problem> {
+    caller.require(Action::ManageCampaigns)?;
+    let s = load(state, id).await?;
+    let from = s.campaign.phase.clone();
+    let allowed = matches!(
+        (from.as_str(), phase),
+        ("entry", "appeals") | ("entry", "frozen") | ("appeals", "frozen")
+    );
+    if !allowed {
+        return Err(Problem::conflict(format!(
+            "a campaign in phase {from} cannot move to {phase}"
+        )));
+    }
+    let actor = Actor::of(caller);
+    let phase = phase.to_string();
+    state
+        .pool
+        .tx(true, move |tx| {
+            campaigns::set_phase(tx, id, &phase, deadline.as_deref(), None)?;
+            audit::record(
+                tx,
+                &actor,
+                &format!("campaign.{phase}"),
+                &format!("campaign/{id}"),
+                Some(json!({"phase": from})),
+                Some(json!({"phase": phase, "appeal_deadline": deadline})),
+            )?;
+            Ok(())
+        })
+        .await?;
+    Ok(())
+}
+
+/// Counts by status, for progress.
+pub fn progress(tasks: &[TaskView]) -> HashMap<&'static str, usize> {
+    let mut m = HashMap::new();
+    for t in tasks.iter().filter(|t| t.coder == 1) {
+        let k = if t.disputed {
+            "disputed"
+        } else {
+            t.state.status.as_str()
+        };
+        *m.entry(k).or_insert(0) += 1;
+    }
+    m
+}
+
+/// The confirmed value of every first coding, as the observations file of the campaign's run:
+/// long format, UTF-8, rows in task order, so the same values always give the same bytes.
+pub fn observations_csv(s: &Setup, tasks: &[TaskView]) -> String {
+    let mut out =
+        String::from("unit,indicator,year,value,source,evaluator,evidence_url,observed_at,note\n");
+    for t in tasks
+        .iter()
+        .filter(|t| t.coder == 1 && t.state.status == Status::Confirmed)
+    {
+        let cells = [
+            t.unit.clone(),
+            t.indicator.clone(),
+            s.campaign.year.to_string(),
+            t.state.value.clone().unwrap_or_default(),
+            "manual".to_string(),
+            t.state.entered_by.clone().unwrap_or_default(),
+            t.evidence_url.clone().unwrap_or_default(),
+            String::new(),
+            String::new(),
+        ];
+        let line: Vec<String> = cells.iter().map(|c| csv_quote(c)).collect();
+        out.push_str(&line.join(","));
+        out.push('\n');
+    }
+    out
+}
+
+fn csv_quote(s: &str) -> String {
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}
+
+pub fn arc<T>(t: T) -> Arc<T> {
+    Arc::new(t)
+}
+
+pub fn key(t: &TaskView) -> TaskKey {
+    TaskKey {
+        unit: t.unit.clone(),
+        indicator: t.indicator.clone(),
+    }
+}
