@@ -8,6 +8,7 @@
 //! The store keeps the events; the web layer calls these functions to decide what a request may
 //! do.
 
+pub mod agreement;
 pub mod assign;
 pub mod state;
 
