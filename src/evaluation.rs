@@ -17,9 +17,7 @@ use sha2::{Digest, Sha256};
 
 use crate::{user_error, DbArgs, LangArg, TierArgs};
 
-/// Name under which the built-in inputs are recorded.
-pub const BUILTIN_FRAMEWORK: &str = "builtin:govcap-default.toml";
-pub const BUILTIN_UNITS: &str = "builtin:prefectures_337.csv";
+pub use govcap_io::{BUILTIN_FRAMEWORK, BUILTIN_UNITS};
 
 #[derive(Args, Debug)]
 pub struct EvaluateArgs {

@@ -109,10 +109,12 @@ pub enum Action {
     ReviewValues,
     /// Appeal a provisional value of one's own unit.
     Appeal,
+    /// List a campaign's tasks (a unit's representative: its own, once appeals open).
+    ReadTasks,
 }
 
 impl Action {
-    pub const ALL: [Action; 13] = [
+    pub const ALL: [Action; 14] = [
         Action::ReadPublished,
         Action::Session,
         Action::ManageOwnTokens,
@@ -126,6 +128,7 @@ impl Action {
         Action::EnterValues,
         Action::ReviewValues,
         Action::Appeal,
+        Action::ReadTasks,
     ];
 
     /// The roles allowed; `anonymous` says whether visitors without an account are.
@@ -144,6 +147,7 @@ impl Action {
             Action::EnterValues => (&[Evaluator], false),
             Action::ReviewValues => (&[Admin, Lead, Reviewer], false),
             Action::Appeal => (&[Unit], false),
+            Action::ReadTasks => (EVERYONE, false),
         }
     }
 

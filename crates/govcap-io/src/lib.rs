@@ -13,5 +13,10 @@ mod table;
 pub mod units;
 
 pub use error::{ImportError, Problem};
+
+/// Names under which the built-in inputs are recorded in a run (the CLI and the workspace use
+/// the same, so `govcap runs rerun` re-reads either's runs the same way).
+pub const BUILTIN_FRAMEWORK: &str = "builtin:govcap-default.toml";
+pub const BUILTIN_UNITS: &str = "builtin:prefectures_337.csv";
 pub use import::{read_observations, ImportOptions};
 pub use units::{default_units, read_units};

@@ -846,3 +846,180 @@ pub fn key(t: &TaskView) -> TaskKey {
         indicator: t.indicator.clone(),
     }
 }
+
+fn sha256_hex(b: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(b)
+        .iter()
+        .map(|x| format!("{x:02x}"))
+        .collect()
+}
+
+/// Closes a frozen campaign: its confirmed values become the observations file of a recorded
+/// run, evaluated by the same engine and recorded the same way as `govcap evaluate
+/// --observations FILE --year Y` on that file (the file is stored with the run, so
+/// `govcap runs rerun` reproduces it byte for byte).
+pub async fn compute_run(state: &AppState, caller: &Caller, id: i64) -> Result<i64, Problem> {
+    caller.require(Action::ManageCampaigns)?;
+    let s = load(state, id).await?;
+    if s.campaign.phase != "frozen" {
+        return Err(Problem::conflict(format!(
+            "the campaign is {}: freeze it first (POST /api/v1/campaigns/{id}/freeze)",
+            s.campaign.phase
+        )));
+    }
+    let all = tasks(state, id, &TaskFilter::default()).await?;
+    let csv = observations_csv(&s, &all);
+    if csv.lines().count() < 2 {
+        return Err(Problem::conflict(
+            "no value is confirmed yet: there is nothing to evaluate",
+        ));
+    }
+    let name = observations_file_name(id);
+    let actor = Actor::of(caller);
+    let run = tokio::task::spawn_blocking(move || -> Result<govcap_store::NewRun, Problem> {
+        let dir = tempfile_dir()?;
+        let path = dir.join(&name);
+        std::fs::write(&path, csv.as_bytes()).map_err(|_| Problem::internal())?;
+        let mut params = govcap_core::evaluate::Params::new(s.campaign.year);
+        params.tiers = govcap_core::tiers::TierParams::default();
+        let opts = govcap_io::ImportOptions {
+            year: Some(params.year),
+            ..Default::default()
+        };
+        let obs = govcap_io::read_observations(&path, &s.fw, &s.units, &opts)
+            .map_err(|e| Problem::new(StatusCode::UNPROCESSABLE_ENTITY, e.to_string()))?;
+        let _ = std::fs::remove_dir_all(&dir);
+        let evaluation = govcap_core::evaluate::evaluate(&s.fw, &s.units, &obs, &params)
+            .map_err(|e| Problem::new(StatusCode::UNPROCESSABLE_ENTITY, e.to_string()))?;
+        let results_json =
+            govcap_io::export::json_text(&evaluation).map_err(|_| Problem::internal())?;
+        Ok(govcap_store::NewRun {
+            label: s.campaign.name.clone(),
+            year: s.campaign.year,
+            created_at: crate::clock::now(),
+            software_version: env!("CARGO_PKG_VERSION").into(),
+            framework_id: evaluation.framework.id.clone(),
+            framework_version: evaluation.framework.version.clone(),
+            framework_sha256: sha256_hex(s.campaign.framework_toml.as_bytes()),
+            framework_toml: s.campaign.framework_toml.clone(),
+            params_json: serde_json::to_string(&params).map_err(|_| Problem::internal())?,
+            synthetic: evaluation.synthetic,
+            previous_run: None,
+            results_sha256: sha256_hex(results_json.as_bytes()),
+            results_json,
+            inputs: vec![
+                govcap_store::RunInput {
+                    role: "units".into(),
+                    name: govcap_io::BUILTIN_UNITS.into(),
+                    sha256: sha256_hex(s.campaign.units_csv.as_bytes()),
+                    bytes: s.campaign.units_csv.as_bytes().to_vec(),
+                },
+                govcap_store::RunInput {
+                    role: "observations".into(),
+                    name,
+                    sha256: sha256_hex(csv.as_bytes()),
+                    bytes: csv.into_bytes(),
+                },
+            ],
+        })
+    })
+    .await
+    .map_err(|_| Problem::internal())??;
+    let run_id = state
+        .pool
+        .with(move |st| {
+            let rid = st.save_run(&run)?;
+            govcap_store::transact(st, true, |tx| {
+                campaigns::set_phase(tx, id, "closed", None, Some(rid))?;
+                audit::record(
+                    tx,
+                    &actor,
+                    "campaign.run",
+                    &format!("campaign/{id}"),
+                    Some(json!({"phase": "frozen"})),
+                    Some(json!({"phase": "closed", "run_id": rid, "results_sha256": run.results_sha256})),
+                )?;
+                Ok(())
+            })?;
+            Ok(rid)
+        })
+        .await?;
+    Ok(run_id)
+}
+
+pub fn observations_file_name(id: i64) -> String {
+    format!("campaign-{id}-observations.csv")
+}
+
+fn tempfile_dir() -> Result<std::path::PathBuf, Problem> {
+    let d = std::env::temp_dir().join(format!("govcap-campaign-{}", crate::auth::random_secret()));
+    std::fs::create_dir_all(&d).map_err(|_| Problem::internal())?;
+    Ok(d)
+}
+
+/// Agreement per indicator on the double-coded sample: Cohen's kappa for binary and graded
+/// leaves, Krippendorff's alpha (interval) for the others, over pairs where both codings have
+/// a value that the rule reads.
+pub fn agreement(s: &Setup, all: &[TaskView]) -> Vec<serde_json::Value> {
+    use govcap_core::campaign::agreement::{cohen_kappa, krippendorff_alpha_interval};
+    use govcap_core::framework::Rule;
+    let mut pairs: HashMap<(String, String), [Option<String>; 2]> = HashMap::new();
+    for t in all {
+        let e = pairs
+            .entry((t.unit.clone(), t.indicator.clone()))
+            .or_default();
+        e[(t.coder as usize).clamp(1, 2) - 1] = t.state.value.clone();
+    }
+    let mut out = Vec::new();
+    for i in s.fw.leaves() {
+        let n = &s.fw.nodes[i];
+        let Some(leaf) = &n.leaf else { continue };
+        let mut vals: Vec<(f64, f64)> = Vec::new();
+        for ((_, ind), [a, b]) in &pairs {
+            if ind != &n.id {
+                continue;
+            }
+            if let (Some(a), Some(b)) = (a, b) {
+                let ra = read_value(&leaf.rule, &Value::from_cell(a));
+                let rb = read_value(&leaf.rule, &Value::from_cell(b));
+                if let (Ok(x), Ok(y)) = (ra, rb) {
+                    vals.push((x, y));
+                }
+            }
+        }
+        if vals.is_empty() {
+            continue;
+        }
+        vals.sort_by(|p, q| p.partial_cmp(q).unwrap_or(std::cmp::Ordering::Equal));
+        let (stat, value) = match leaf.rule {
+            Rule::Binary | Rule::Graded { .. } => {
+                // Categories as exact integers of the read fraction (levels are k/(m−1)).
+                let cats: Vec<(i64, i64)> = vals
+                    .iter()
+                    .map(|(x, y)| ((x * 1e6).round() as i64, (y * 1e6).round() as i64))
+                    .collect();
+                ("cohen_kappa", cohen_kappa(&cats).map(|k| k.kappa))
+            }
+            _ => {
+                let units: Vec<Vec<Option<f64>>> =
+                    vals.iter().map(|(x, y)| vec![Some(*x), Some(*y)]).collect();
+                (
+                    "krippendorff_alpha_interval",
+                    krippendorff_alpha_interval(&units).map(|a| a.alpha),
+                )
+            }
+        };
+        let agree = vals.iter().filter(|(x, y)| (x - y).abs() < 1e-12).count();
+        out.push(json!({
+            "indicator": n.id,
+            "name_zh": n.name_zh,
+            "rule": leaf.rule.name(),
+            "pairs": vals.len(),
+            "percent_agreement": agree as f64 / vals.len() as f64,
+            "statistic": stat,
+            "value": value.filter(|v| v.is_finite()),
+        }));
+    }
+    out
+}

@@ -6,6 +6,7 @@
 //! authorisation-matrix test walks it, so the documented and the enforced rules are one table.
 
 pub mod audit_log;
+pub mod campaigns;
 pub mod monitor;
 pub mod runs;
 pub mod session;
@@ -130,6 +131,81 @@ pub const OPERATIONS: &[Op] = &[
         path: "/api/v1/users/{name}/disable",
         action: Action::ManageUsers,
     },
+    Op {
+        method: "post",
+        path: "/api/v1/campaigns",
+        action: Action::ManageCampaigns,
+    },
+    Op {
+        method: "get",
+        path: "/api/v1/campaigns",
+        action: Action::ReadCampaigns,
+    },
+    Op {
+        method: "get",
+        path: "/api/v1/campaigns/{id}",
+        action: Action::ReadCampaigns,
+    },
+    Op {
+        method: "post",
+        path: "/api/v1/campaigns/{id}/tasks:generate",
+        action: Action::ManageCampaigns,
+    },
+    Op {
+        method: "get",
+        path: "/api/v1/campaigns/{id}/tasks",
+        action: Action::ReadTasks,
+    },
+    Op {
+        method: "post",
+        path: "/api/v1/campaigns/{id}/appeals:open",
+        action: Action::ManageCampaigns,
+    },
+    Op {
+        method: "post",
+        path: "/api/v1/campaigns/{id}/freeze",
+        action: Action::ManageCampaigns,
+    },
+    Op {
+        method: "post",
+        path: "/api/v1/campaigns/{id}/runs",
+        action: Action::ManageCampaigns,
+    },
+    Op {
+        method: "get",
+        path: "/api/v1/campaigns/{id}/observations.csv",
+        action: Action::ReadCampaigns,
+    },
+    Op {
+        method: "post",
+        path: "/api/v1/tasks/{id}/assign",
+        action: Action::ManageCampaigns,
+    },
+    Op {
+        method: "put",
+        path: "/api/v1/tasks/{id}/value",
+        action: Action::EnterValues,
+    },
+    Op {
+        method: "post",
+        path: "/api/v1/tasks/{id}/review",
+        action: Action::ReviewValues,
+    },
+    Op {
+        method: "post",
+        path: "/api/v1/tasks/{id}/adjudicate",
+        action: Action::ManageCampaigns,
+    },
+    Op {
+        method: "post",
+        path: "/api/v1/appeals",
+        action: Action::Appeal,
+    },
+    Op {
+        method: "post",
+        path: "/api/v1/appeals/{id}/decision",
+        action: Action::ManageCampaigns,
+    },
 ];
 
 pub fn router() -> Router<AppState> {
@@ -154,6 +230,35 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/monitor/alerts", get(monitor::alerts))
         .route("/api/v1/users", get(users::list).post(users::create))
         .route("/api/v1/users/{name}/disable", post(users::disable))
+        .route(
+            "/api/v1/campaigns",
+            post(campaigns::create).get(campaigns::list),
+        )
+        .route("/api/v1/campaigns/{id}", get(campaigns::one))
+        .route(
+            "/api/v1/campaigns/{id}/tasks:generate",
+            post(campaigns::generate),
+        )
+        .route("/api/v1/campaigns/{id}/tasks", get(campaigns::tasks))
+        .route(
+            "/api/v1/campaigns/{id}/appeals:open",
+            post(campaigns::open_appeals),
+        )
+        .route("/api/v1/campaigns/{id}/freeze", post(campaigns::freeze))
+        .route("/api/v1/campaigns/{id}/runs", post(campaigns::run))
+        .route(
+            "/api/v1/campaigns/{id}/observations.csv",
+            get(campaigns::observations),
+        )
+        .route("/api/v1/tasks/{id}/assign", post(campaigns::assign))
+        .route(
+            "/api/v1/tasks/{id}/value",
+            axum::routing::put(campaigns::put_value),
+        )
+        .route("/api/v1/tasks/{id}/review", post(campaigns::review))
+        .route("/api/v1/tasks/{id}/adjudicate", post(campaigns::adjudicate))
+        .route("/api/v1/appeals", post(campaigns::appeal))
+        .route("/api/v1/appeals/{id}/decision", post(campaigns::decide))
         .route("/api/openapi.json", get(openapi_json))
 }
 
@@ -261,6 +366,10 @@ pub struct Paged<T> {
         audit_log::list, audit_log::verify,
         monitor::runs, monitor::alerts,
         users::list, users::create, users::disable,
+        campaigns::create, campaigns::list, campaigns::one, campaigns::generate, campaigns::tasks,
+        campaigns::open_appeals, campaigns::freeze, campaigns::run, campaigns::observations,
+        campaigns::assign, campaigns::put_value, campaigns::review, campaigns::adjudicate,
+        campaigns::appeal, campaigns::decide,
     ),
     components(schemas(Problem)),
     modifiers(&Security),
@@ -271,6 +380,7 @@ pub struct Paged<T> {
         (name = "audit", description = "The audit trail"),
         (name = "monitor", description = "Portal monitoring"),
         (name = "users", description = "Accounts"),
+        (name = "campaigns", description = "Evaluation campaigns: tasks, values, review, appeals"),
     )
 )]
 pub struct ApiDoc;
