@@ -196,8 +196,28 @@ pub fn tasks(
          ORDER BY t.id, e.version",
         &[campaign_id.into(), task_id.into()],
     )?;
+    group(&rows)
+}
+
+/// A task and the other coding of its (unit, indicator), if it is double-coded.
+pub fn task_with_pair(tx: &mut dyn Tx, task_id: i64) -> Result<Vec<TaskRow>, StoreError> {
+    let rows = tx.query(
+        "SELECT t.id, t.campaign_id, t.unit, t.indicator, t.coder,
+                e.id, e.version, e.at, e.actor, e.kind, e.body, e.evidence_url, e.note
+         FROM campaign_task me
+         JOIN campaign_task t ON t.campaign_id = me.campaign_id AND t.unit = me.unit
+                             AND t.indicator = me.indicator
+         LEFT JOIN task_event e ON e.task_id = t.id
+         WHERE me.id = $1
+         ORDER BY t.id, e.version",
+        &[task_id.into()],
+    )?;
+    group(&rows)
+}
+
+fn group(rows: &[Row]) -> Result<Vec<TaskRow>, StoreError> {
     let mut out: Vec<TaskRow> = Vec::new();
-    for r in &rows {
+    for r in rows {
         let id = r.int(0)?;
         if out.last().map(|t| t.id) != Some(id) {
             out.push(TaskRow {

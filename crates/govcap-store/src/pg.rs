@@ -234,6 +234,7 @@ CREATE TABLE task_event (
     UNIQUE (task_id, version)
 );
 CREATE INDEX task_event_kind ON task_event (kind, task_id);
+CREATE INDEX campaign_task_key ON campaign_task (campaign_id, unit, indicator);
 "#,
 ];
 

@@ -358,7 +358,7 @@ fn views(s: &Setup, rows: &[TaskRow]) -> Result<Vec<TaskView>, Problem> {
         };
         // Only the first coding's value counts; it is disputed until the lead adjudicates.
         let first = if a.coder == 1 { idx[0] } else { idx[1] };
-        let adjudicated = out[first].state.entered_by.as_ref().is_some_and(|_| false);
+        let adjudicated = out[first].state.adjudicated;
         if let (Some(x), Some(y)) = (read(a), read(b)) {
             if (x - y).abs() > 1e-12 && !adjudicated {
                 out[first].disputed = true;
@@ -372,23 +372,16 @@ pub async fn task(
     state: &AppState,
     task_id: i64,
 ) -> Result<(Setup, TaskView, Option<TaskView>), Problem> {
-    let row = state
+    let rows = state
         .pool
-        .tx(false, move |tx| campaigns::tasks(tx, None, Some(task_id)))
-        .await?
-        .into_iter()
-        .next()
+        .tx(false, move |tx| campaigns::task_with_pair(tx, task_id))
+        .await?;
+    let campaign_id = rows
+        .first()
+        .map(|r| r.campaign_id)
         .ok_or_else(|| Problem::not_found(format!("task {task_id}")))?;
-    let s = load(state, row.campaign_id).await?;
-    let (cid, unit, ind) = (row.campaign_id, row.unit.clone(), row.indicator.clone());
-    let pair_rows: Vec<TaskRow> = state
-        .pool
-        .tx(false, move |tx| campaigns::tasks(tx, Some(cid), None))
-        .await?
-        .into_iter()
-        .filter(|t| t.unit == unit && t.indicator == ind)
-        .collect();
-    let v = views(&s, &pair_rows)?;
+    let s = load(state, campaign_id).await?;
+    let v = views(&s, &rows)?;
     let me = v
         .iter()
         .find(|t| t.id == task_id)

@@ -86,6 +86,8 @@ pub struct TaskState {
     pub entered_by: Option<String>,
     /// Who confirmed it.
     pub confirmed_by: Option<String>,
+    /// The current value is the lead's adjudication of a disagreeing double-coded pair.
+    pub adjudicated: bool,
     /// The last reviewer's or decider's note (e.g. why a value was returned).
     pub note: Option<String>,
     /// Number of events so far.
@@ -102,6 +104,7 @@ pub fn fold(events: &[Event]) -> TaskState {
         value: None,
         entered_by: None,
         confirmed_by: None,
+        adjudicated: false,
         note: None,
         version: 0,
         last_actor: None,
@@ -117,6 +120,7 @@ pub fn fold(events: &[Event]) -> TaskState {
                 }
             }
             Event::Entered { by, value } | Event::Adjudicated { by, value } => {
+                s.adjudicated = matches!(e, Event::Adjudicated { .. });
                 s.value = Some(value.clone());
                 s.entered_by = Some(by.clone());
                 s.confirmed_by = None;
