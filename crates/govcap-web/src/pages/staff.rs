@@ -45,6 +45,9 @@ fn signed_in_bar(c: &Caller) -> String {
     if c.require(Action::ReadAuditLog).is_ok() {
         nav.push_str(" · <a href=\"/staff/audit-log\">审计日志</a>");
     }
+    if c.require(Action::ReadCampaigns).is_ok() {
+        nav.push_str(" · <a href=\"/staff/campaigns\">评估任务</a>");
+    }
     nav.push_str(" · <a href=\"/staff/tokens\">API 令牌</a>");
     nav.push_str(&format!(
         " <form class=\"inline\" method=\"post\" action=\"/logout\">{}<button type=\"submit\">退出登录</button></form></p>",

@@ -1,0 +1,661 @@
+//! The campaign pages: the lead's dashboard (progress by evaluator, indicator and province,
+//! agreement, the phase actions), the evaluator's entry page (one page per unit with all of
+//! that evaluator's tasks, one form, keyboard first), and the reviewer's queue.
+//!
+//! Every write goes through the same functions as the API (`crate::campaigns`), so the rules,
+//! versions and the audit trail are the same whichever way a value arrives.
+
+use std::collections::BTreeMap;
+
+use axum::extract::{Form, Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use govcap_core::access::Action;
+use govcap_core::campaign::state::Status;
+use govcap_core::framework::Rule;
+use govcap_report::html::esc;
+use serde::Deserialize;
+
+use super::layout::{self, simple_page};
+use crate::auth::Caller;
+use crate::campaigns::{self as c, TaskFilter, TaskView};
+use crate::problem::Problem;
+use crate::state::AppState;
+
+fn page(title: &str, body: &str) -> Response {
+    layout::html(StatusCode::OK, simple_page(false, title, body))
+}
+
+fn csrf(c: &Caller) -> String {
+    format!(
+        "<input type=\"hidden\" name=\"csrf_token\" value=\"{}\">",
+        esc(c.csrf().unwrap_or(""))
+    )
+}
+
+#[allow(clippy::result_large_err)] // axum's Response is a handler's natural error here.
+fn need(caller: &Caller, action: Action, here: &str) -> Result<(), Response> {
+    match caller.require(action) {
+        Ok(()) => Ok(()),
+        Err(_) if caller.user.is_none() => {
+            Err(Redirect::to(&format!("/login?next={}", layout::url_escape(here))).into_response())
+        }
+        Err(p) => Err(p.page().into_response()),
+    }
+}
+
+fn phase_zh(p: &str) -> &'static str {
+    match p {
+        "entry" => "录入与复核",
+        "appeals" => "申诉复核期",
+        "frozen" => "已冻结",
+        "closed" => "已出结果",
+        _ => "-",
+    }
+}
+
+/// `/staff/campaigns`: the list, and the form to start one (leads).
+pub async fn list(State(state): State<AppState>, caller: Caller) -> Result<Response, Response> {
+    need(&caller, Action::ReadCampaigns, "/staff/campaigns")?;
+    let all = state
+        .pool
+        .tx(false, govcap_store::campaigns::list)
+        .await
+        .map_err(|e| Problem::from(e).page().into_response())?;
+    let mut body = String::from("<h1>评估任务 <small lang=\"en\">Campaigns</small></h1>");
+    body.push_str("<div class=\"tablewrap\"><table><thead><tr><th scope=\"col\" class=\"n\">编号</th><th scope=\"col\">名称</th><th scope=\"col\" class=\"n\">年度</th><th scope=\"col\">阶段</th><th scope=\"col\">创建</th></tr></thead><tbody>");
+    for x in &all {
+        body.push_str(&format!(
+            "<tr><td class=\"n\">{}</td><td><a href=\"/staff/campaigns/{}\">{}</a></td><td class=\"n\">{}</td><td>{}</td><td>{} · {}</td></tr>",
+            x.id, x.id, esc(&x.name), x.year, phase_zh(&x.phase), esc(&x.created_by), esc(&x.created_at)
+        ));
+    }
+    body.push_str("</tbody></table></div>");
+    if caller.require(Action::ManageCampaigns).is_ok() {
+        body.push_str(&format!(
+            "<h2>新建评估任务</h2><form method=\"post\" action=\"/staff/campaigns\">{}<label for=\"name\">名称</label><input id=\"name\" name=\"name\" required maxlength=\"200\"><label for=\"year\">年度</label><input id=\"year\" name=\"year\" type=\"number\" min=\"2000\" max=\"2100\" required><label for=\"share\">双人独立编码比例</label><input id=\"share\" name=\"double_share\" value=\"0.1\" inputmode=\"decimal\"><p>框架与单位：内置 3/9/31 指标框架与 337 个地级行政单位。</p><button type=\"submit\">创建</button></form>",
+            csrf(&caller)
+        ));
+    }
+    Ok(page("评估任务 · govcap", &body))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct NewForm {
+    #[serde(default)]
+    pub csrf_token: String,
+    pub name: String,
+    pub year: i32,
+    pub double_share: Option<String>,
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    caller: Caller,
+    Form(f): Form<NewForm>,
+) -> Result<Response, Problem> {
+    caller.check_form_csrf(&f.csrf_token)?;
+    let share = f
+        .double_share
+        .as_deref()
+        .unwrap_or("0.1")
+        .trim()
+        .parse::<f64>()
+        .map_err(|_| {
+            Problem::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "双人独立编码比例应为 0 到 1 之间的小数",
+            )
+            .page()
+        })?;
+    let id = c::create(&state, &caller, &f.name, f.year, share, 1)
+        .await
+        .map_err(Problem::page)?;
+    Ok(Redirect::to(&format!("/staff/campaigns/{id}")).into_response())
+}
+
+/// `/staff/campaigns/{id}`: progress, agreement and, for leads, the phase actions.
+pub async fn dashboard(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> Result<Response, Response> {
+    need(
+        &caller,
+        Action::ReadCampaigns,
+        &format!("/staff/campaigns/{id}"),
+    )?;
+    let err = |p: Problem| p.page().into_response();
+    let s = c::load(&state, id).await.map_err(err)?;
+    let all = c::tasks(&state, id, &TaskFilter::default())
+        .await
+        .map_err(err)?;
+    let cp = &s.campaign;
+    let mut body = format!(
+        "<h1>{} <small>{} 年</small></h1><p class=\"notice\">阶段：<strong>{}</strong>{} · 任务 {} 项（其中双人编码第二份 {} 项）</p>",
+        esc(&cp.name),
+        cp.year,
+        phase_zh(&cp.phase),
+        cp.appeal_deadline.as_deref().map(|d| format!("（申诉截止 {}）", esc(d))).unwrap_or_default(),
+        all.len(),
+        all.iter().filter(|t| t.coder == 2).count()
+    );
+    if caller.require(Action::EnterValues).is_ok() {
+        body.push_str(&format!(
+            "<p><a href=\"/staff/campaigns/{id}/entry\">我的录入任务</a></p>"
+        ));
+    }
+    if caller.require(Action::ReviewValues).is_ok() {
+        body.push_str(&format!(
+            "<p><a href=\"/staff/campaigns/{id}/review\">待复核</a></p>"
+        ));
+    }
+    // Progress tables: by evaluator, indicator and province.
+    let statuses = [
+        "todo",
+        "entered",
+        "returned",
+        "disputed",
+        "confirmed",
+        "appealed",
+        "reopened",
+    ];
+    let label = |k: &str| match k {
+        "todo" => "待录入",
+        "entered" => "待复核",
+        "returned" => "退回",
+        "disputed" => "待裁定",
+        "confirmed" => "已确认",
+        "appealed" => "申诉中",
+        "reopened" => "申诉成立待改",
+        _ => "未分配",
+    };
+    let key = |t: &TaskView| {
+        if t.disputed {
+            "disputed"
+        } else {
+            t.state.status.as_str()
+        }
+    };
+    let mut table = |title: &str, group: &dyn Fn(&TaskView) -> String| {
+        let mut m: BTreeMap<String, BTreeMap<&str, usize>> = BTreeMap::new();
+        for t in &all {
+            *m.entry(group(t)).or_default().entry(key(t)).or_default() += 1;
+        }
+        body.push_str(&format!(
+            "<h2>{}</h2><div class=\"tablewrap\"><table><thead><tr><th scope=\"col\"></th>",
+            esc(title)
+        ));
+        for k in statuses {
+            body.push_str(&format!("<th scope=\"col\" class=\"n\">{}</th>", label(k)));
+        }
+        body.push_str("<th scope=\"col\" class=\"n\">完成</th></tr></thead><tbody>");
+        for (g, counts) in &m {
+            let total: usize = counts.values().sum();
+            let done = counts.get("confirmed").copied().unwrap_or(0);
+            body.push_str(&format!("<tr><th scope=\"row\">{}</th>", esc(g)));
+            for k in statuses {
+                body.push_str(&format!(
+                    "<td class=\"n\">{}</td>",
+                    counts.get(k).copied().unwrap_or(0)
+                ));
+            }
+            body.push_str(&format!(
+                "<td class=\"n\">{:.0} %</td></tr>",
+                100.0 * done as f64 / total.max(1) as f64
+            ));
+        }
+        body.push_str("</tbody></table></div>");
+    };
+    table("按评估员", &|t| {
+        t.state
+            .assignee
+            .clone()
+            .unwrap_or_else(|| "（未分配）".into())
+    });
+    table("按指标", &|t| t.indicator.clone());
+    table("按省份", &|t| {
+        s.units
+            .get(&t.unit)
+            .and_then(|u| u.province.clone())
+            .unwrap_or_default()
+    });
+    // Agreement.
+    let agreement = c::agreement(&s, &all);
+    body.push_str("<h2>评估员一致性 <small lang=\"en\">Inter-rater agreement</small></h2><p>双人独立编码样本，二值与分级指标用 Cohen's κ，连续指标用 Krippendorff's α（区间）。</p><div class=\"tablewrap\"><table><thead><tr><th scope=\"col\">指标</th><th scope=\"col\">规则</th><th scope=\"col\" class=\"n\">配对数</th><th scope=\"col\" class=\"n\">一致比例</th><th scope=\"col\">统计量</th><th scope=\"col\" class=\"n\">值</th></tr></thead><tbody>");
+    for a in &agreement {
+        body.push_str(&format!(
+            "<tr><td>{} {}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{:.0} %</td><td>{}</td><td class=\"n\">{}</td></tr>",
+            esc(a["indicator"].as_str().unwrap_or("")),
+            esc(a["name_zh"].as_str().unwrap_or("")),
+            esc(a["rule"].as_str().unwrap_or("")),
+            a["pairs"],
+            a["percent_agreement"].as_f64().unwrap_or(0.0) * 100.0,
+            if a["statistic"] == "cohen_kappa" { "κ" } else { "α" },
+            a["value"].as_f64().map_or("无法计算".to_string(), |v| format!("{v:.3}")),
+        ));
+    }
+    body.push_str("</tbody></table></div>");
+    // Actions.
+    if caller.require(Action::ManageCampaigns).is_ok() {
+        body.push_str("<h2>操作</h2>");
+        let f = |action: &str, inner: &str, button: &str| {
+            format!("<form method=\"post\" action=\"/staff/campaigns/{id}/{action}\">{}{inner}<button type=\"submit\">{button}</button></form>", csrf(&caller))
+        };
+        match cp.phase.as_str() {
+            "entry" if all.is_empty() => body.push_str(&f(
+                "generate",
+                "<label for=\"evs\">评估员（逗号分隔）</label><input id=\"evs\" name=\"evaluators\" required><label for=\"by\">分组</label><select id=\"by\" name=\"by\"><option value=\"province\">按省份</option><option value=\"indicator\">按指标</option></select> ",
+                "生成并分配任务",
+            )),
+            "entry" => {
+                body.push_str(&f("appeals", "<label for=\"dl\">申诉截止（UTC）</label><input id=\"dl\" name=\"deadline\" placeholder=\"2027-01-15T00:00:00Z\" required> ", "开放初步结果与申诉"));
+                body.push_str(&f("freeze", "", "冻结"));
+            }
+            "appeals" => body.push_str(&f("freeze", "", "冻结")),
+            "frozen" => body.push_str(&f("run", "", "计算评估结果")),
+            _ => {}
+        }
+        if let Some(r) = cp.run_id {
+            body.push_str(&format!(
+                "<p>评估结果：<a href=\"/runs/{r}/\">运行 {r}</a>（在工作台发布后公开）</p>"
+            ));
+        }
+        body.push_str(&format!(
+            "<p><a href=\"/api/v1/campaigns/{id}/observations.csv\">下载已确认数值（CSV）</a></p>"
+        ));
+    }
+    Ok(page(&format!("{} · govcap", cp.name), &body))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ActionForm {
+    #[serde(default)]
+    pub csrf_token: String,
+    pub evaluators: Option<String>,
+    pub by: Option<String>,
+    pub deadline: Option<String>,
+}
+
+pub async fn action(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((id, what)): Path<(i64, String)>,
+    Form(f): Form<ActionForm>,
+) -> Result<Response, Problem> {
+    caller.check_form_csrf(&f.csrf_token)?;
+    let r = match what.as_str() {
+        "generate" => {
+            let evs: Vec<String> = f
+                .evaluators
+                .unwrap_or_default()
+                .split([',', '，', ' '])
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_string)
+                .collect();
+            let by = if f.by.as_deref() == Some("indicator") {
+                govcap_core::campaign::assign::AssignBy::Indicator
+            } else {
+                govcap_core::campaign::assign::AssignBy::Province
+            };
+            c::generate(&state, &caller, id, Some(by), evs)
+                .await
+                .map(|_| ())
+        }
+        "appeals" => {
+            c::set_phase(
+                &state,
+                &caller,
+                id,
+                "appeals",
+                f.deadline.map(|d| d.trim().to_string()),
+            )
+            .await
+        }
+        "freeze" => c::set_phase(&state, &caller, id, "frozen", None).await,
+        "run" => c::compute_run(&state, &caller, id).await.map(|_| ()),
+        _ => Err(Problem::not_found("this action")),
+    };
+    r.map_err(Problem::page)?;
+    Ok(Redirect::to(&format!("/staff/campaigns/{id}")).into_response())
+}
+
+#[derive(Debug, Deserialize)]
+pub struct UnitQuery {
+    pub unit: Option<String>,
+    /// Messages from the last save, shown once.
+    pub saved: Option<usize>,
+}
+
+/// `/staff/campaigns/{id}/entry`: the evaluator's units with open tasks; with `?unit=` the
+/// entry page for that unit.
+pub async fn entry(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    Query(q): Query<UnitQuery>,
+) -> Result<Response, Response> {
+    need(
+        &caller,
+        Action::EnterValues,
+        &format!("/staff/campaigns/{id}/entry"),
+    )?;
+    let err = |p: Problem| p.page().into_response();
+    let s = c::load(&state, id).await.map_err(err)?;
+    let me = caller.name().to_string();
+    let mine = c::tasks(
+        &state,
+        id,
+        &TaskFilter {
+            assignee: Some(me.clone()),
+            ..Default::default()
+        },
+    )
+    .await
+    .map_err(err)?;
+    match q.unit {
+        None => {
+            let mut by_unit: BTreeMap<String, (usize, usize)> = BTreeMap::new();
+            for t in &mine {
+                let e = by_unit.entry(t.unit.clone()).or_default();
+                e.0 += 1;
+                if matches!(
+                    t.state.status,
+                    Status::Todo | Status::Returned | Status::Reopened
+                ) {
+                    e.1 += 1;
+                }
+            }
+            let mut body = format!("<h1>我的录入任务 <small>{}</small></h1><p>{} 个单位，{} 项任务。</p><div class=\"tablewrap\"><table><thead><tr><th scope=\"col\">单位</th><th scope=\"col\" class=\"n\">任务</th><th scope=\"col\" class=\"n\">待办</th></tr></thead><tbody>", esc(&s.campaign.name), by_unit.len(), mine.len());
+            for (u, (n, open)) in &by_unit {
+                let name = s.units.get(u).map(|x| x.name.clone()).unwrap_or_default();
+                body.push_str(&format!("<tr><td><a href=\"/staff/campaigns/{id}/entry?unit={u}\">{} {}</a></td><td class=\"n\">{n}</td><td class=\"n\">{open}</td></tr>", esc(u), esc(&name)));
+            }
+            body.push_str("</tbody></table></div>");
+            Ok(page("录入 · govcap", &body))
+        }
+        Some(unit) => Ok(entry_unit(&s, &caller, &mine, &unit, q.saved, &[])),
+    }
+}
+
+/// One page with every task of this evaluator for one unit.
+fn entry_unit(
+    s: &c::Setup,
+    caller: &Caller,
+    mine: &[TaskView],
+    unit: &str,
+    saved: Option<usize>,
+    problems: &[(i64, String)],
+) -> Response {
+    let id = s.campaign.id;
+    let u = s.units.get(unit);
+    let portal = govcap_monitor::run::default_sites()
+        .into_iter()
+        .find(|x| x.code == unit)
+        .map(|x| x.url);
+    let mut body = format!(
+        "<h1>{} {}</h1><p>{}<a href=\"/staff/campaigns/{id}/entry\">返回单位列表</a></p>",
+        esc(unit),
+        esc(u.map_or("", |u| u.name.as_str())),
+        portal.map(|p| format!("门户网站：<a href=\"{0}\" rel=\"noopener noreferrer\" target=\"_blank\">{0}</a> · ", esc(&p))).unwrap_or_default()
+    );
+    if let Some(n) = saved {
+        body.push_str(&format!(
+            "<p class=\"notice\" role=\"status\">已保存 {n} 项。</p>"
+        ));
+    }
+    for (tid, msg) in problems {
+        body.push_str(&format!(
+            "<p class=\"warn\" role=\"alert\"><a href=\"#t{tid}\">任务 {tid}</a>：{}</p>",
+            esc(msg)
+        ));
+    }
+    body.push_str(&format!(
+        "<form method=\"post\" action=\"/staff/campaigns/{id}/entry?unit={}\">{}",
+        layout::url_escape(unit),
+        csrf(caller)
+    ));
+    let mut first = true;
+    for t in mine.iter().filter(|t| t.unit == unit) {
+        let Some(node) = s.fw.nodes.iter().find(|n| n.id == t.indicator) else {
+            continue;
+        };
+        let Some(leaf) = &node.leaf else { continue };
+        let editable = matches!(
+            t.state.status,
+            Status::Todo | Status::Entered | Status::Returned | Status::Reopened
+        ) && matches!(s.campaign.phase.as_str(), "entry" | "appeals");
+        let value = t.state.value.clone().unwrap_or_default();
+        let input = match &leaf.rule {
+            Rule::Graded { levels } => {
+                let mut sel = format!(
+                    "<select id=\"v{0}\" name=\"v{0}\"{1}><option value=\"\">—</option>",
+                    t.id,
+                    if editable { "" } else { " disabled" }
+                );
+                for l in levels {
+                    let chosen = if l.key == value || l.zh == value {
+                        " selected"
+                    } else {
+                        ""
+                    };
+                    sel.push_str(&format!(
+                        "<option value=\"{}\"{chosen}>{}（{}）</option>",
+                        esc(&l.key),
+                        esc(&l.zh),
+                        l.fraction
+                    ));
+                }
+                sel.push_str("</select>");
+                sel
+            }
+            Rule::Binary => {
+                let opt = |v: &str, label: &str| {
+                    let chosen =
+                        if value == v || (v == "1" && value == "是") || (v == "0" && value == "否")
+                        {
+                            " selected"
+                        } else {
+                            ""
+                        };
+                    format!("<option value=\"{v}\"{chosen}>{label}</option>")
+                };
+                format!("<select id=\"v{0}\" name=\"v{0}\"{1}><option value=\"\">—</option>{2}{3}</select>", t.id, if editable { "" } else { " disabled" }, opt("1", "是"), opt("0", "否"))
+            }
+            _ => format!(
+                "<input id=\"v{0}\" name=\"v{0}\" value=\"{1}\" inputmode=\"decimal\"{2}{3}>",
+                t.id,
+                esc(&value),
+                if editable { "" } else { " disabled" },
+                if first && editable { " autofocus" } else { "" }
+            ),
+        };
+        if editable {
+            first = false;
+        }
+        let rule_text = match &leaf.rule {
+            Rule::Binary => "是/否".to_string(),
+            Rule::Ratio => "比例 0–1 或百分数（如 0.85、85%）".to_string(),
+            Rule::Count { cap } => format!("计数，满分 {cap}"),
+            Rule::Graded { .. } => "分级".to_string(),
+            Rule::Continuous => "数值".to_string(),
+        };
+        body.push_str(&format!(
+            "<fieldset id=\"t{tid}\"><legend>{ind} {name}</legend><p class=\"sub\">规则：{rule}{guide}{coder} · 状态：{status}{note}</p><input type=\"hidden\" name=\"ver{tid}\" value=\"{ver}\"><label for=\"v{tid}\">数值</label>{input}<label for=\"e{tid}\">证据网址</label><input id=\"e{tid}\" name=\"e{tid}\" type=\"url\" value=\"{ev}\"{dis}><label for=\"n{tid}\">备注</label><input id=\"n{tid}\" name=\"n{tid}\" value=\"{nt}\"{dis}></fieldset>",
+            tid = t.id,
+            ind = esc(&t.indicator),
+            name = esc(&node.name_zh),
+            rule = esc(&rule_text),
+            guide = leaf.scoring.as_deref().map(|g| format!(" · 说明：{}", esc(g))).unwrap_or_default(),
+            coder = if t.coder == 2 { " · 独立第二编码" } else { "" },
+            status = t.state.status.as_str(),
+            note = t.state.note.as_deref().map(|n| format!(" · 复核意见：{}", esc(n))).unwrap_or_default(),
+            ver = t.state.version,
+            ev = esc(t.evidence_url.as_deref().unwrap_or("")),
+            nt = esc(t.note.as_deref().unwrap_or("")),
+            dis = if editable { "" } else { " disabled" },
+        ));
+    }
+    body.push_str("<p><button type=\"submit\">保存本单位（Enter）</button></p></form>");
+    page("录入 · govcap", &body)
+}
+
+/// Saves every changed task of the page; each is checked on its own (version, rule), the
+/// others still save, and the page says which ones did not and why.
+pub async fn entry_save(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    Query(q): Query<UnitQuery>,
+    Form(f): Form<Vec<(String, String)>>,
+) -> Result<Response, Problem> {
+    let get = |k: &str| f.iter().find(|(x, _)| x == k).map(|(_, v)| v.clone());
+    caller.check_form_csrf(&get("csrf_token").unwrap_or_default())?;
+    caller.require(Action::EnterValues).map_err(Problem::page)?;
+    let unit = q.unit.clone().unwrap_or_default();
+    let me = caller.name().to_string();
+    let mine = c::tasks(
+        &state,
+        id,
+        &TaskFilter {
+            assignee: Some(me.clone()),
+            unit: Some(unit.clone()),
+            ..Default::default()
+        },
+    )
+    .await
+    .map_err(Problem::page)?;
+    let mut saved = 0;
+    let mut problems = Vec::new();
+    for t in &mine {
+        let Some(v) = get(&format!("v{}", t.id)) else {
+            continue;
+        };
+        let ev = get(&format!("e{}", t.id)).filter(|x| !x.trim().is_empty());
+        let note = get(&format!("n{}", t.id)).filter(|x| !x.trim().is_empty());
+        let ver: u64 = get(&format!("ver{}", t.id))
+            .and_then(|x| x.parse().ok())
+            .unwrap_or(0);
+        let unchanged = t.state.value.as_deref().unwrap_or("") == v.trim()
+            && t.evidence_url == ev
+            && t.note == note;
+        if v.trim().is_empty() || unchanged {
+            continue;
+        }
+        match c::enter(&state, &caller, t.id, &v, ev, note, ver).await {
+            Ok(_) => saved += 1,
+            Err(p) => problems.push((t.id, p.detail)),
+        }
+    }
+    if problems.is_empty() {
+        return Ok(Redirect::to(&format!(
+            "/staff/campaigns/{id}/entry?unit={}&saved={saved}",
+            layout::url_escape(&unit)
+        ))
+        .into_response());
+    }
+    let s = c::load(&state, id).await.map_err(Problem::page)?;
+    let fresh = c::tasks(
+        &state,
+        id,
+        &TaskFilter {
+            assignee: Some(me),
+            ..Default::default()
+        },
+    )
+    .await
+    .map_err(Problem::page)?;
+    let mut r = entry_unit(&s, &caller, &fresh, &unit, Some(saved), &problems);
+    *r.status_mut() = StatusCode::CONFLICT;
+    Ok(r)
+}
+
+/// `/staff/campaigns/{id}/review`: values awaiting review that the caller did not enter.
+pub async fn review_queue(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> Result<Response, Response> {
+    need(
+        &caller,
+        Action::ReviewValues,
+        &format!("/staff/campaigns/{id}/review"),
+    )?;
+    let err = |p: Problem| p.page().into_response();
+    let s = c::load(&state, id).await.map_err(err)?;
+    let all = c::tasks(&state, id, &TaskFilter::default())
+        .await
+        .map_err(err)?;
+    let me = caller.name();
+    let queue: Vec<&TaskView> = all
+        .iter()
+        .filter(|t| {
+            t.coder == 1
+                && t.state.status == Status::Entered
+                && t.state.entered_by.as_deref() != Some(me)
+        })
+        .take(200)
+        .collect();
+    let mut body = format!("<h1>待复核 <small>{}</small></h1><p>前 {} 项（不含本人录入的数值）。</p><div class=\"tablewrap\"><table><thead><tr><th scope=\"col\">单位</th><th scope=\"col\">指标</th><th scope=\"col\">数值</th><th scope=\"col\">证据</th><th scope=\"col\">录入</th><th scope=\"col\">操作</th></tr></thead><tbody>", esc(&s.campaign.name), queue.len());
+    for t in queue {
+        let name =
+            s.fw.nodes
+                .iter()
+                .find(|n| n.id == t.indicator)
+                .map(|n| n.name_zh.clone())
+                .unwrap_or_default();
+        let ev = t
+            .evidence_url
+            .as_deref()
+            .map(|u| {
+                format!(
+                    "<a href=\"{0}\" rel=\"noopener noreferrer\" target=\"_blank\">证据</a>",
+                    esc(u)
+                )
+            })
+            .unwrap_or_default();
+        let actions = if t.disputed {
+            "双人编码不一致，待负责人裁定".to_string()
+        } else {
+            format!(
+                "<form class=\"inline\" method=\"post\" action=\"/staff/campaigns/{id}/review/{tid}\">{c}<input type=\"hidden\" name=\"decision\" value=\"confirm\"><button type=\"submit\">确认</button></form> <form class=\"inline\" method=\"post\" action=\"/staff/campaigns/{id}/review/{tid}\">{c}<input type=\"hidden\" name=\"decision\" value=\"reject\"><label class=\"inline\" for=\"r{tid}\">退回理由</label><input id=\"r{tid}\" name=\"note\" required> <button type=\"submit\">退回</button></form>",
+                tid = t.id,
+                c = csrf(&caller)
+            )
+        };
+        body.push_str(&format!(
+            "<tr><td>{} {}</td><td>{} {}</td><td>{}</td><td>{ev}</td><td>{}</td><td>{actions}</td></tr>",
+            esc(&t.unit),
+            esc(s.units.get(&t.unit).map_or("", |u| u.name.as_str())),
+            esc(&t.indicator),
+            esc(&name),
+            esc(t.state.value.as_deref().unwrap_or("")),
+            esc(t.state.entered_by.as_deref().unwrap_or("")),
+        ));
+    }
+    body.push_str("</tbody></table></div>");
+    Ok(page("复核 · govcap", &body))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ReviewForm {
+    #[serde(default)]
+    pub csrf_token: String,
+    pub decision: String,
+    #[serde(default)]
+    pub note: String,
+}
+
+pub async fn review_save(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((id, tid)): Path<(i64, i64)>,
+    Form(f): Form<ReviewForm>,
+) -> Result<Response, Problem> {
+    caller.check_form_csrf(&f.csrf_token)?;
+    c::review(&state, &caller, tid, f.decision == "confirm", &f.note)
+        .await
+        .map_err(Problem::page)?;
+    Ok(Redirect::to(&format!("/staff/campaigns/{id}/review")).into_response())
+}

@@ -1,0 +1,643 @@
+//! The evaluators' campaign workflow end to end over HTTP on loopback, on SQLite always and on
+//! PostgreSQL when GOVCAP_TEST_POSTGRES_URL is set.
+
+mod common;
+
+use common::{client, login, start, token, Db, Server};
+use serde_json::json;
+
+/// The evaluators' workflow through the API: generation and balanced assignment with a
+/// double-coding sample, entry with versions and rule validation, the two-person rule,
+/// adjudication of a disagreeing pair, an appeal, freezing and the recorded run.
+async fn campaign_workflow(s: &Server) {
+    // A second evaluator, for double coding.
+    s.state
+        .pool
+        .with(|st| {
+            let actor = govcap_web::audit::Actor {
+                name: "test".into(),
+                role: "admin".into(),
+                request_id: "seed".into(),
+            };
+            let new = govcap_web::users::NewAccount::check(
+                "evaluator2",
+                "evaluator",
+                &[],
+                common::PASSWORD,
+            )
+            .unwrap();
+            govcap_web::users::add_blocking(st, &actor, &new)?;
+            Ok(())
+        })
+        .await
+        .unwrap();
+    let lead = token(s, "lead").await;
+    let ev1 = token(s, "evaluator").await;
+    let ev2 = token(s, "evaluator2").await;
+    let rev = token(s, "reviewer").await;
+    let unit = token(s, "unit").await;
+    let c = client();
+    let url = |p: &str| format!("{}{p}", s.base);
+    let r = c
+        .post(url("/api/v1/campaigns"))
+        .bearer_auth(&lead)
+        .json(&json!({"name": "2021 人工核验", "year": 2021}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let cid = r.json::<serde_json::Value>().await.unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    let r = c
+        .post(url(&format!("/api/v1/campaigns/{cid}/tasks:generate")))
+        .bearer_auth(&lead)
+        .json(&json!({"evaluators": ["evaluator", "evaluator2"]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let g: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(g["tasks"], 337 * 16 + 539, "{g}");
+    assert_eq!(g["double_coded"], 539);
+    let r = c
+        .post(url(&format!("/api/v1/campaigns/{cid}/tasks:generate")))
+        .bearer_auth(&lead)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 409, "tasks are generated once");
+
+    // The binary leaves of the default framework that evaluators code.
+    let fw = govcap_core::framework::Framework::default_framework();
+    let is_binary = |id: &str| {
+        fw.nodes.iter().any(|n| {
+            n.id == id
+                && n.leaf
+                    .as_ref()
+                    .is_some_and(|l| matches!(l.rule, govcap_core::framework::Rule::Binary))
+        })
+    };
+    let tasks_of = |unit: &str| {
+        let c = c.clone();
+        let (u, lead) = (
+            url(&format!(
+                "/api/v1/campaigns/{cid}/tasks?unit={unit}&per_page=500"
+            )),
+            lead.clone(),
+        );
+        async move {
+            let v: serde_json::Value = c
+                .get(u)
+                .bearer_auth(&lead)
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            v["items"].as_array().unwrap().clone()
+        }
+    };
+    let bj = tasks_of("110000").await;
+    let t = bj
+        .iter()
+        .find(|t| t["coder"] == 1 && is_binary(t["indicator"].as_str().unwrap()))
+        .unwrap()
+        .clone();
+    let tid = t["id"].as_i64().unwrap();
+    let owner = t["assignee"].as_str().unwrap().to_string();
+    let (mine, other) = if owner == "evaluator" {
+        (&ev1, &ev2)
+    } else {
+        (&ev2, &ev1)
+    };
+    let put = |tok: &str, tid: i64, body: serde_json::Value| {
+        c.put(url(&format!("/api/v1/tasks/{tid}/value")))
+            .bearer_auth(tok.to_string())
+            .json(&body)
+            .send()
+    };
+    let v = t["version"].as_u64().unwrap();
+    assert_eq!(
+        put(other, tid, json!({"value": "是", "version": v}))
+            .await
+            .unwrap()
+            .status(),
+        403,
+        "not the assignee"
+    );
+    let r = put(mine, tid, json!({"value": "maybe", "version": v}))
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    let p: serde_json::Value = r.json().await.unwrap();
+    assert!(p["detail"].as_str().unwrap().contains("binary rule"), "{p}");
+    let r = put(mine, tid, json!({"value": "是", "evidence_url": "http://127.0.0.1/portal", "note": "首页有入口", "version": v})).await.unwrap();
+    assert_eq!(r.status(), 200);
+    let v2 = r.json::<serde_json::Value>().await.unwrap()["version"]
+        .as_u64()
+        .unwrap();
+    assert_eq!(v2, v + 1);
+    // A second browser still on the old version is refused and told who changed the task.
+    let r = put(mine, tid, json!({"value": "否", "version": v}))
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 409);
+    let p: serde_json::Value = r.json().await.unwrap();
+    assert!(p["detail"].as_str().unwrap().contains(&owner), "{p}");
+    // Two-person rule.
+    let review = |tok: &str, tid: i64, body: serde_json::Value| {
+        c.post(url(&format!("/api/v1/tasks/{tid}/review")))
+            .bearer_auth(tok.to_string())
+            .json(&body)
+            .send()
+    };
+    assert_eq!(
+        review(mine, tid, json!({"decision": "confirm"}))
+            .await
+            .unwrap()
+            .status(),
+        403,
+        "the evaluator cannot confirm their own value"
+    );
+    assert_eq!(
+        review(&rev, tid, json!({"decision": "reject"}))
+            .await
+            .unwrap()
+            .status(),
+        422,
+        "a rejection needs a reason"
+    );
+    assert_eq!(
+        review(&rev, tid, json!({"decision": "confirm"}))
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+
+    // A double-coded pair that disagrees goes to the lead.
+    let mut pair = None;
+    for code in [
+        "110000", "120000", "130100", "130200", "130300", "130400", "130500", "130600", "130700",
+        "130800", "130900", "131000", "131100", "140100", "140200", "140300",
+    ] {
+        let ts = tasks_of(code).await;
+        if let Some(second) = ts
+            .iter()
+            .find(|t| t["coder"] == 2 && is_binary(t["indicator"].as_str().unwrap()))
+        {
+            let first = ts
+                .iter()
+                .find(|t| t["coder"] == 1 && t["indicator"] == second["indicator"])
+                .unwrap();
+            pair = Some((first.clone(), second.clone()));
+            break;
+        }
+    }
+    let (first, second) = pair.expect("a double-coded binary task among the first units");
+    assert_ne!(first["assignee"], second["assignee"], "independent coders");
+    let tok_of = |name: &serde_json::Value| {
+        if name == "evaluator" {
+            ev1.clone()
+        } else {
+            ev2.clone()
+        }
+    };
+    let (f, sc) = (
+        first["id"].as_i64().unwrap(),
+        second["id"].as_i64().unwrap(),
+    );
+    assert_eq!(
+        put(
+            &tok_of(&first["assignee"]),
+            f,
+            json!({"value": "1", "version": first["version"]})
+        )
+        .await
+        .unwrap()
+        .status(),
+        200
+    );
+    assert_eq!(
+        put(
+            &tok_of(&second["assignee"]),
+            sc,
+            json!({"value": "0", "version": second["version"]})
+        )
+        .await
+        .unwrap()
+        .status(),
+        200
+    );
+    assert_eq!(
+        review(&rev, f, json!({"decision": "confirm"}))
+            .await
+            .unwrap()
+            .status(),
+        409,
+        "disputed: the lead adjudicates first"
+    );
+    let cur: serde_json::Value = c
+        .get(url(&format!(
+            "/api/v1/campaigns/{cid}/tasks?unit={}&indicator={}",
+            first["unit"].as_str().unwrap(),
+            first["indicator"].as_str().unwrap()
+        )))
+        .bearer_auth(&lead)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let cur1 = cur["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["coder"] == 1)
+        .unwrap()
+        .clone();
+    assert_eq!(cur1["disputed"], true);
+    let r = c
+        .post(url(&format!("/api/v1/tasks/{f}/adjudicate")))
+        .bearer_auth(&lead)
+        .json(&json!({"value": "0", "note": "two screenshots checked", "version": cur1["version"]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(
+        review(&rev, f, json!({"decision": "confirm"}))
+            .await
+            .unwrap()
+            .status(),
+        200,
+        "the adjudicated value is reviewed by someone else"
+    );
+
+    // Appeals: only when opened, only one's own unit.
+    let appeal = |body: serde_json::Value| {
+        c.post(url("/api/v1/appeals"))
+            .bearer_auth(unit.clone())
+            .json(&body)
+            .send()
+    };
+    assert_eq!(
+        appeal(json!({"task": tid, "reason": "已开通"}))
+            .await
+            .unwrap()
+            .status(),
+        409,
+        "appeals are not open yet"
+    );
+    let r = c
+        .get(url(&format!("/api/v1/campaigns/{cid}/tasks")))
+        .bearer_auth(&unit)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.status(),
+        404,
+        "provisional values are not shown before appeals open"
+    );
+    let r = c
+        .post(url(&format!("/api/v1/campaigns/{cid}/appeals:open")))
+        .bearer_auth(&lead)
+        .json(&json!({"deadline": "2099-01-01T00:00:00Z"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 204);
+    let seen: serde_json::Value = c
+        .get(url(&format!("/api/v1/campaigns/{cid}/tasks?per_page=500")))
+        .bearer_auth(&unit)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        seen["total"], 16,
+        "the representative sees its own unit's 16 tasks only"
+    );
+    assert!(seen["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|t| t["unit"] == "110000"));
+    let other_unit = tasks_of("120000").await[0]["id"].as_i64().unwrap();
+    assert_eq!(
+        appeal(json!({"task": other_unit, "reason": "x"}))
+            .await
+            .unwrap()
+            .status(),
+        404,
+        "another unit's task does not exist for this account"
+    );
+    let r = appeal(
+        json!({"task": tid, "reason": "已开通，见截图", "evidence_url": "http://127.0.0.1/proof"}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 201);
+    let aid = r.json::<serde_json::Value>().await.unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    let r = c
+        .post(url(&format!("/api/v1/appeals/{aid}/decision")))
+        .bearer_auth(&rev)
+        .json(&json!({"decision": "uphold", "note": "x"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403, "only the lead decides");
+    let r = c
+        .post(url(&format!("/api/v1/appeals/{aid}/decision")))
+        .bearer_auth(&lead)
+        .json(&json!({"decision": "uphold", "note": "证据成立"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let cur: serde_json::Value = c
+        .get(url(&format!(
+            "/api/v1/campaigns/{cid}/tasks?unit=110000&indicator={}",
+            t["indicator"].as_str().unwrap()
+        )))
+        .bearer_auth(&lead)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let cur = cur["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["id"] == tid)
+        .unwrap()
+        .clone();
+    assert_eq!(cur["status"], "reopened");
+    assert_eq!(
+        put(mine, tid, json!({"value": "否", "version": cur["version"]}))
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    assert_eq!(
+        review(&rev, tid, json!({"decision": "confirm"}))
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+
+    // Freeze, then the recorded run from the confirmed values.
+    assert_eq!(
+        c.post(url(&format!("/api/v1/campaigns/{cid}/runs")))
+            .bearer_auth(&lead)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        409,
+        "freeze first"
+    );
+    assert_eq!(
+        c.post(url(&format!("/api/v1/campaigns/{cid}/freeze")))
+            .bearer_auth(&lead)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        204
+    );
+    assert_eq!(
+        put(mine, tid, json!({"value": "是", "version": 99}))
+            .await
+            .unwrap()
+            .status(),
+        409,
+        "frozen"
+    );
+    let csv = c
+        .get(url(&format!("/api/v1/campaigns/{cid}/observations.csv")))
+        .bearer_auth(&lead)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(
+        csv.lines().count(),
+        3,
+        "header + the two confirmed values: {csv}"
+    );
+    let r = c
+        .post(url(&format!("/api/v1/campaigns/{cid}/runs")))
+        .bearer_auth(&lead)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let run_id = r.json::<serde_json::Value>().await.unwrap()["run_id"]
+        .as_i64()
+        .unwrap();
+    let detail: serde_json::Value = c
+        .get(url(&format!("/api/v1/campaigns/{cid}")))
+        .bearer_auth(&lead)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(detail["phase"], "closed");
+    assert_eq!(detail["run_id"], run_id);
+    assert_eq!(detail["progress"]["confirmed"], 2);
+    // The run's observations file is stored with it, byte for byte.
+    let stored = s
+        .state
+        .pool
+        .with(move |st| Ok(st.get_run(run_id)?.unwrap()))
+        .await
+        .unwrap();
+    let obs = stored
+        .inputs
+        .iter()
+        .find(|i| i.role == "observations")
+        .unwrap();
+    assert_eq!(obs.name, format!("campaign-{cid}-observations.csv"));
+    assert_eq!(obs.bytes, csv.as_bytes());
+    assert!(!stored.synthetic);
+    // The pages: the dashboard shows progress and agreement; the entry page saves with
+    // versions like the API and names the task a stale write was refused for.
+    let (lead_c, lead_csrf) = login(s, "lead").await;
+    let dash = lead_c
+        .get(url(&format!("/staff/campaigns/{cid}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(dash.status(), 200);
+    let dash = dash.text().await.unwrap();
+    assert!(
+        dash.contains("按评估员") && dash.contains("评估员一致性") && dash.contains("已出结果"),
+        "dashboard"
+    );
+    let r = lead_c
+        .post(url("/staff/campaigns"))
+        .form(&[
+            ("csrf_token", lead_csrf.as_str()),
+            ("name", "页面新建"),
+            ("year", "2022"),
+            ("double_share", "0.2"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_redirection(), "{}", r.status());
+    let cid2: i64 = r.headers()["location"]
+        .to_str()
+        .unwrap()
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let r = lead_c
+        .post(url(&format!("/staff/campaigns/{cid2}/generate")))
+        .form(&[
+            ("csrf_token", lead_csrf.as_str()),
+            ("evaluators", "evaluator, evaluator2"),
+            ("by", "indicator"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_redirection(), "{}", r.status());
+    let (ev_c, ev_csrf) = login(s, "evaluator").await;
+    let list = ev_c
+        .get(url(&format!("/staff/campaigns/{cid2}/entry")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(list.contains("我的录入任务"));
+    let mine: serde_json::Value = c
+        .get(url(&format!(
+            "/api/v1/campaigns/{cid2}/tasks?assignee=evaluator&per_page=1"
+        )))
+        .bearer_auth(&lead)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let t0 = &mine["items"][0];
+    let (tid0, unit0) = (
+        t0["id"].as_i64().unwrap(),
+        t0["unit"].as_str().unwrap().to_string(),
+    );
+    let page = ev_c
+        .get(url(&format!("/staff/campaigns/{cid2}/entry?unit={unit0}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains(&format!("name=\"v{tid0}\"")) && page.contains("门户网站"),
+        "entry page"
+    );
+    let value = if is_binary(t0["indicator"].as_str().unwrap()) {
+        "1"
+    } else {
+        "0.5"
+    };
+    let other_value = if value == "1" { "0" } else { "0.7" };
+    let form = |v: &str, ver: &str| {
+        vec![
+            ("csrf_token".to_string(), ev_csrf.clone()),
+            (format!("v{tid0}"), v.to_string()),
+            (format!("ver{tid0}"), ver.to_string()),
+        ]
+    };
+    let r = ev_c
+        .post(url(&format!("/staff/campaigns/{cid2}/entry?unit={unit0}")))
+        .form(&form(value, "1"))
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_redirection(), "saved: {}", r.status());
+    let r = ev_c
+        .post(url(&format!("/staff/campaigns/{cid2}/entry?unit={unit0}")))
+        .form(&form(other_value, "1"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 409, "the second browser on the old version");
+    let text = r.text().await.unwrap();
+    assert!(
+        text.contains(&format!("任务 {tid0}")) && text.contains("last changed by evaluator"),
+        "names the task and who changed it"
+    );
+
+    // Every step is in the audit trail.
+    let admin = token(s, "admin").await;
+    let log: serde_json::Value = c
+        .get(url("/api/v1/audit-log?limit=1000"))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let actions: Vec<&str> = log["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    for a in [
+        "campaign.create",
+        "campaign.generate",
+        "task.value",
+        "task.confirm",
+        "task.adjudicate",
+        "campaign.appeals",
+        "appeal.create",
+        "appeal.uphold",
+        "campaign.frozen",
+        "campaign.run",
+    ] {
+        assert!(actions.contains(&a), "{a} missing from {actions:?}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn campaign_on_sqlite() {
+    let s = start(Db::Sqlite).await;
+    campaign_workflow(&s).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn campaign_on_postgres() {
+    let Some(url) = common::postgres_url() else {
+        eprintln!("SKIPPED campaign_on_postgres: set GOVCAP_TEST_POSTGRES_URL to run it");
+        return;
+    };
+    let s = start(Db::Postgres(url, "govcap_web_campaign_test".into())).await;
+    campaign_workflow(&s).await;
+}
