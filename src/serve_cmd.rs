@@ -13,8 +13,10 @@ use crate::{user_error, DbArgs};
 
 #[derive(Args, Debug)]
 pub struct ServeArgs {
-    #[command(flatten)]
-    pub db: DbArgs,
+    /// SQLite file, or a postgres:// URL. Default: govcap.db, or the demo's
+    /// govcap-demo/govcap.db when only that exists.
+    #[arg(long, env = "GOVCAP_DB")]
+    pub db: Option<String>,
     /// Address to listen on (loopback by default; put a TLS proxy in front for a network).
     #[arg(long, default_value = "127.0.0.1:8080")]
     pub listen: SocketAddr,
@@ -45,7 +47,22 @@ pub fn serve(a: ServeArgs) -> anyhow::Result<()> {
             ))
         })?;
     }
-    let pool = govcap_web::pool::StorePool::for_target(&a.db.db, a.db_connections)?;
+    let db = match a.db {
+        Some(db) => db,
+        None => {
+            let demo = std::path::Path::new("govcap-demo").join("govcap.db");
+            if !std::path::Path::new("govcap.db").exists() && demo.exists() {
+                eprintln!(
+                    "govcap serve: using the demo's database {} (pass --db to choose another)",
+                    demo.display()
+                );
+                demo.display().to_string()
+            } else {
+                "govcap.db".to_string()
+            }
+        }
+    };
+    let pool = govcap_web::pool::StorePool::for_target(&db, a.db_connections)?;
     let config = govcap_web::Config {
         idle_timeout: std::time::Duration::from_secs(a.idle_minutes.max(1) * 60),
         secure_cookies: a.secure_cookies,

@@ -614,11 +614,120 @@ async fn misc(s: &Server) {
     assert_eq!(r.headers()["location"], "/", "no open redirect");
 }
 
+/// The evidence viewer: an archived page is shown, its script never runs in our origin.
+async fn evidence_viewer(s: &Server) {
+    use govcap_monitor::warc::{RecordIds, WarcWriter};
+    let dir = s.tmp.path().join("monitor");
+    std::fs::create_dir_all(dir.join("warc")).unwrap();
+    let mut w = WarcWriter::create(
+        &dir.join("warc").join("t.warc.gz"),
+        RecordIds::from_seed(9),
+        "govcap test",
+    )
+    .unwrap();
+    let block = b"HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\n\r\n<html><body><script>parent.document.title='pwned'</script><p>\xe6\xa1\xa3\xe6\xa1\x88\xe9\xa1\xb5\xe9\x9d\xa2</p></body></html>";
+    let id = w
+        .write_record(
+            "response",
+            Some("http://127.0.0.1/x"),
+            "2026-12-04T00:00:00Z",
+            vec![],
+            "application/http; msgtype=response",
+            block,
+            None,
+        )
+        .unwrap();
+    w.flush().unwrap();
+    drop(w);
+    let out_dir = dir.display().to_string();
+    let rec = id.clone();
+    let mid = s
+        .state
+        .pool
+        .with(move |st| {
+            st.save_monitor_run(&govcap_store::NewMonitorRun {
+                started_at: "2026-12-04T00:00:00Z".into(),
+                as_of: "2026-12-04".into(),
+                out_dir,
+                summary_json: "{}".into(),
+                findings: vec![govcap_store::MonitorFinding {
+                    code: "110000".into(),
+                    check: "availability".into(),
+                    url: "http://127.0.0.1/x".into(),
+                    value_json: "1".into(),
+                    details_json: "{}".into(),
+                    evidence: vec![rec],
+                }],
+                alerts: vec![],
+            })
+        })
+        .await
+        .unwrap();
+    let (lead, _) = login(s, "lead").await;
+    let page = lead
+        .get(format!("{}/staff/monitor/{mid}", s.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("/evidence?record="),
+        "findings link their evidence"
+    );
+    let q = govcap_web::pages::layout::url_escape(&id);
+    let r = lead
+        .get(format!(
+            "{}/staff/monitor/{mid}/evidence?record={q}",
+            s.base
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let body = r.text().await.unwrap();
+    assert!(
+        body.contains("<iframe class=\"evidence\" sandbox"),
+        "{body}"
+    );
+    let r = lead
+        .get(format!(
+            "{}/staff/monitor/{mid}/evidence/raw?record={q}",
+            s.base
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let csp = r.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        csp.starts_with("sandbox;")
+            && csp.contains("default-src 'none'")
+            && !csp.contains("allow-scripts"),
+        "{csp}"
+    );
+    assert!(r.text().await.unwrap().contains("档案页面"));
+    let r = client()
+        .get(format!(
+            "{}/staff/monitor/{mid}/evidence/raw?record={q}",
+            s.base
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401, "evidence is for the team");
+}
+
 async fn suite(db: Db) {
     let s = start(db).await;
     misc(&s).await;
     matrix(&s).await;
     publication_and_pages(&s).await;
+    evidence_viewer(&s).await;
     sessions_tokens(&s).await;
     audit_trail(&s).await;
     throttle(&s).await;
