@@ -16,33 +16,13 @@ use govcap_core::framework::Rule;
 use govcap_report::html::esc;
 use serde::Deserialize;
 
-use super::layout::{self, simple_page};
+use super::layout;
 use crate::auth::Caller;
 use crate::campaigns::{self as c, TaskFilter, TaskView};
 use crate::problem::Problem;
 use crate::state::AppState;
 
-fn page(title: &str, body: &str) -> Response {
-    layout::html(StatusCode::OK, simple_page(false, title, body))
-}
-
-fn csrf(c: &Caller) -> String {
-    format!(
-        "<input type=\"hidden\" name=\"csrf_token\" value=\"{}\">",
-        esc(c.csrf().unwrap_or(""))
-    )
-}
-
-#[allow(clippy::result_large_err)] // axum's Response is a handler's natural error here.
-fn need(caller: &Caller, action: Action, here: &str) -> Result<(), Response> {
-    match caller.require(action) {
-        Ok(()) => Ok(()),
-        Err(_) if caller.user.is_none() => {
-            Err(Redirect::to(&format!("/login?next={}", layout::url_escape(here))).into_response())
-        }
-        Err(p) => Err(p.page().into_response()),
-    }
-}
+use super::staff::{csrf_field as csrf, need, page};
 
 fn phase_zh(p: &str) -> &'static str {
     match p {

@@ -20,11 +20,11 @@ use crate::runs;
 use crate::session;
 use crate::state::AppState;
 
-fn page(title: &str, body: &str) -> Response {
+pub(crate) fn page(title: &str, body: &str) -> Response {
     layout::html(StatusCode::OK, simple_page(false, title, body))
 }
 
-fn csrf_field(c: &Caller) -> String {
+pub(crate) fn csrf_field(c: &Caller) -> String {
     format!(
         "<input type=\"hidden\" name=\"csrf_token\" value=\"{}\">",
         esc(c.csrf().unwrap_or(""))
@@ -131,7 +131,7 @@ pub async fn logout_submit(
 
 /// Sends an anonymous visitor to the login page instead of a bare 401.
 #[allow(clippy::result_large_err)] // axum's Response is a handler's natural error here.
-fn need(c: &Caller, action: Action, here: &str) -> Result<(), Response> {
+pub(crate) fn need(c: &Caller, action: Action, here: &str) -> Result<(), Response> {
     match c.require(action) {
         Ok(()) => Ok(()),
         Err(_) if c.user.is_none() => {
