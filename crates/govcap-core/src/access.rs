@@ -111,10 +111,12 @@ pub enum Action {
     Appeal,
     /// List a campaign's tasks (a unit's representative: its own, once appeals open).
     ReadTasks,
+    /// Download a task spreadsheet (an evaluator's own; leads name the evaluator).
+    TaskSheet,
 }
 
 impl Action {
-    pub const ALL: [Action; 14] = [
+    pub const ALL: [Action; 15] = [
         Action::ReadPublished,
         Action::Session,
         Action::ManageOwnTokens,
@@ -129,6 +131,7 @@ impl Action {
         Action::ReviewValues,
         Action::Appeal,
         Action::ReadTasks,
+        Action::TaskSheet,
     ];
 
     /// The roles allowed; `anonymous` says whether visitors without an account are.
@@ -148,6 +151,7 @@ impl Action {
             Action::ReviewValues => (&[Admin, Lead, Reviewer], false),
             Action::Appeal => (&[Unit], false),
             Action::ReadTasks => (EVERYONE, false),
+            Action::TaskSheet => (&[Admin, Lead, Evaluator], false),
         }
     }
 

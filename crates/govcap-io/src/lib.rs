@@ -10,6 +10,7 @@ pub mod error;
 pub mod export;
 pub mod import;
 mod table;
+pub mod task_sheet;
 pub mod units;
 
 pub use error::{ImportError, Problem};

@@ -21,6 +21,9 @@ pub struct Problem {
     /// Seconds to wait (429 only); also sent as `Retry-After`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub retry_after: Option<u64>,
+    /// Every located problem of a refused file (e.g. `row 5, column "数值 value": …`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub errors: Option<Vec<String>>,
     /// Set when the response should be HTML (a page, not the API).
     #[serde(skip)]
     pub html: bool,
@@ -34,6 +37,7 @@ impl Problem {
             status: status.as_u16(),
             detail: detail.into(),
             retry_after: None,
+            errors: None,
             html: false,
         }
     }

@@ -593,6 +593,136 @@ async fn campaign_workflow(s: &Server) {
         "names the task and who changed it"
     );
 
+    // The spreadsheet round trip: download, fill as Excel would, upload; a bad cell refuses
+    // the whole file with its row and column, and nothing is saved.
+    let xlsx = ev_c
+        .get(url(&format!("/api/v1/campaigns/{cid2}/sheet.xlsx")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(xlsx.status(), 200);
+    let xlsx = xlsx.bytes().await.unwrap().to_vec();
+    let filled = |src: &[u8], bad: bool| -> (Vec<u8>, usize) {
+        use calamine::{Reader, Xlsx};
+        let mut book: Xlsx<_> = Xlsx::new(std::io::Cursor::new(src.to_vec())).unwrap();
+        let range = book.worksheet_range("任务").unwrap();
+        let mut wb = rust_xlsxwriter::Workbook::new();
+        let ws = wb.add_worksheet().set_name("任务").unwrap();
+        let mut n = 0;
+        for (r, row) in range.rows().enumerate() {
+            for (c, cell) in row.iter().enumerate() {
+                let (r, c) = (r as u32, c as u16);
+                match cell {
+                    calamine::Data::Float(f) => {
+                        ws.write_number(r, c, *f).unwrap();
+                    }
+                    calamine::Data::Int(i) => {
+                        ws.write_number(r, c, *i as f64).unwrap();
+                    }
+                    calamine::Data::String(t) => {
+                        ws.write_string(r, c, t).unwrap();
+                    }
+                    _ => {}
+                }
+            }
+            // Fill rows 2..=6 whose value is empty, by rule.
+            if bad && r == 1 {
+                ws.write_string(1, 8, "maybe").unwrap();
+                n += 1;
+            } else if (1..=5).contains(&r)
+                && matches!(row.get(8), None | Some(calamine::Data::Empty))
+            {
+                let rule = row.get(6).map(|d| d.to_string()).unwrap_or_default();
+                let v = match rule.as_str() {
+                    "binary" => "是",
+                    "ratio" => "85%",
+                    "count" => "1",
+                    "graded" => "none",
+                    _ => "3",
+                };
+                ws.write_string(r as u32, 8, v).unwrap();
+                n += 1;
+            }
+        }
+        (wb.save_to_buffer().unwrap(), n)
+    };
+    let (good, n) = filled(&xlsx, false);
+    let r = ev_c
+        .put(url(&format!("/api/v1/campaigns/{cid2}/sheet")))
+        .header("x-csrf-token", &ev_csrf)
+        .header(
+            "content-type",
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+        .body(good)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    assert_eq!(
+        r.json::<serde_json::Value>().await.unwrap()["saved"]
+            .as_u64()
+            .unwrap() as usize,
+        n
+    );
+    // The same upload again changes nothing; a fresh download has the values and new versions.
+    let xlsx2 = ev_c
+        .get(url(&format!("/api/v1/campaigns/{cid2}/sheet.xlsx")))
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap()
+        .to_vec();
+    assert_ne!(xlsx2, xlsx);
+    let before: serde_json::Value = c
+        .get(url(&format!(
+            "/api/v1/campaigns/{cid2}/tasks?assignee=evaluator&per_page=500"
+        )))
+        .bearer_auth(&lead)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let (bad, _) = filled(&xlsx2, true);
+    let r = ev_c
+        .put(url(&format!("/api/v1/campaigns/{cid2}/sheet")))
+        .header("x-csrf-token", &ev_csrf)
+        .body(bad)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    let p: serde_json::Value = r.json().await.unwrap();
+    let errors: Vec<String> = p["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e.as_str().unwrap().to_string())
+        .collect();
+    assert!(
+        errors.iter().any(|e| e.contains("column \"数值 value\"")
+            && e.contains("rule)")
+            && e.contains("row 2")),
+        "{errors:?}"
+    );
+    assert!(p["detail"].as_str().unwrap().contains("nothing was saved"));
+    let after: serde_json::Value = c
+        .get(url(&format!(
+            "/api/v1/campaigns/{cid2}/tasks?assignee=evaluator&per_page=500"
+        )))
+        .bearer_auth(&lead)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(before, after, "a refused file writes nothing");
+
     // Every step is in the audit trail.
     let admin = token(s, "admin").await;
     let log: serde_json::Value = c

@@ -593,3 +593,75 @@ pub async fn observations(
     )
         .into_response())
 }
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct SheetQuery {
+    /// Another evaluator's sheet (leads and admins only); default: the caller's own.
+    pub assignee: Option<String>,
+}
+
+/// The caller's tasks as a spreadsheet: a dropdown for binary and graded leaves, the rule and
+/// guidance as a note on each indicator.
+#[utoipa::path(get, path = "/api/v1/campaigns/{id}/sheet.xlsx", tag = "campaigns",
+    params(("id" = i64, Path, description = "Campaign id"), SheetQuery),
+    responses(
+        (status = 200, description = "XLSX", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        (status = 404, description = "No such campaign", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn sheet(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    Query(q): Query<SheetQuery>,
+) -> Result<Response, Problem> {
+    caller.require(Action::TaskSheet)?;
+    let bytes = c::sheet(&state, &caller, id, q.assignee.filter(|a| !a.is_empty())).await?;
+    Ok((
+        [
+            (
+                axum::http::header::CONTENT_TYPE,
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string(),
+            ),
+            (
+                axum::http::header::CONTENT_DISPOSITION,
+                format!(
+                    "attachment; filename=\"campaign-{id}-{}.xlsx\"",
+                    caller
+                        .name()
+                        .chars()
+                        .filter(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+                        .collect::<String>()
+                ),
+            ),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct SheetSaved {
+    /// Values that changed.
+    pub saved: usize,
+}
+
+/// Imports a filled task spreadsheet (the body is the XLSX file): all rows or none, every
+/// problem located by row and column in `errors`.
+#[utoipa::path(put, path = "/api/v1/campaigns/{id}/sheet", tag = "campaigns",
+    params(("id" = i64, Path, description = "Campaign id")),
+    request_body(content = Vec<u8>, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+    responses(
+        (status = 200, description = "Imported", body = SheetSaved),
+        (status = 422, description = "Refused, nothing saved; `errors` lists every problem", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn put_sheet(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    body: axum::body::Bytes,
+) -> Result<Json<SheetSaved>, Problem> {
+    caller.require(Action::EnterValues)?;
+    let saved = c::import_sheet(&state, &caller, id, body.to_vec(), "upload.xlsx").await?;
+    Ok(Json(SheetSaved { saved }))
+}

@@ -206,6 +206,16 @@ pub const OPERATIONS: &[Op] = &[
         path: "/api/v1/appeals/{id}/decision",
         action: Action::ManageCampaigns,
     },
+    Op {
+        method: "get",
+        path: "/api/v1/campaigns/{id}/sheet.xlsx",
+        action: Action::TaskSheet,
+    },
+    Op {
+        method: "put",
+        path: "/api/v1/campaigns/{id}/sheet",
+        action: Action::EnterValues,
+    },
 ];
 
 pub fn router() -> Router<AppState> {
@@ -249,6 +259,11 @@ pub fn router() -> Router<AppState> {
         .route(
             "/api/v1/campaigns/{id}/observations.csv",
             get(campaigns::observations),
+        )
+        .route("/api/v1/campaigns/{id}/sheet.xlsx", get(campaigns::sheet))
+        .route(
+            "/api/v1/campaigns/{id}/sheet",
+            axum::routing::put(campaigns::put_sheet),
         )
         .route("/api/v1/tasks/{id}/assign", post(campaigns::assign))
         .route(
@@ -369,7 +384,7 @@ pub struct Paged<T> {
         campaigns::create, campaigns::list, campaigns::one, campaigns::generate, campaigns::tasks,
         campaigns::open_appeals, campaigns::freeze, campaigns::run, campaigns::observations,
         campaigns::assign, campaigns::put_value, campaigns::review, campaigns::adjudicate,
-        campaigns::appeal, campaigns::decide,
+        campaigns::appeal, campaigns::decide, campaigns::sheet, campaigns::put_sheet,
     ),
     components(schemas(Problem)),
     modifiers(&Security),

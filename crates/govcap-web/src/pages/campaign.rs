@@ -347,7 +347,14 @@ pub async fn entry(
                     e.1 += 1;
                 }
             }
-            let mut body = format!("<h1>我的录入任务 <small>{}</small></h1><p>{} 个单位，{} 项任务。</p><div class=\"tablewrap\"><table><thead><tr><th scope=\"col\">单位</th><th scope=\"col\" class=\"n\">任务</th><th scope=\"col\" class=\"n\">待办</th></tr></thead><tbody>", esc(&s.campaign.name), by_unit.len(), mine.len());
+            let mut body = format!(
+                "<h1>我的录入任务 <small>{}</small></h1><p>{} 个单位，{} 项任务。</p>{}",
+                esc(&s.campaign.name),
+                by_unit.len(),
+                mine.len(),
+                sheet_forms(&caller, id, q.saved)
+            );
+            body.push_str("<div class=\"tablewrap\"><table><thead><tr><th scope=\"col\">单位</th><th scope=\"col\" class=\"n\">任务</th><th scope=\"col\" class=\"n\">待办</th></tr></thead><tbody>");
             for (u, (n, open)) in &by_unit {
                 let name = s.units.get(u).map(|x| x.name.clone()).unwrap_or_default();
                 body.push_str(&format!("<tr><td><a href=\"/staff/campaigns/{id}/entry?unit={u}\">{} {}</a></td><td class=\"n\">{n}</td><td class=\"n\">{open}</td></tr>", esc(u), esc(&name)));
@@ -638,4 +645,60 @@ pub async fn review_save(
         .await
         .map_err(Problem::page)?;
     Ok(Redirect::to(&format!("/staff/campaigns/{id}/review")).into_response())
+}
+
+/// Download and upload of the evaluator's spreadsheet.
+fn sheet_forms(caller: &Caller, id: i64, saved: Option<usize>) -> String {
+    let mut out = String::new();
+    if let Some(n) = saved {
+        out.push_str(&format!(
+            "<p class=\"notice\" role=\"status\">已保存 {n} 项。</p>"
+        ));
+    }
+    out.push_str(&format!(
+        "<p><a href=\"/api/v1/campaigns/{id}/sheet.xlsx\">下载我的任务表格（XLSX）</a></p><form method=\"post\" action=\"/staff/campaigns/{id}/sheet\" enctype=\"multipart/form-data\">{}<label for=\"sheet\">上传填好的表格（整表校验，有错则全部不保存）</label><input id=\"sheet\" name=\"sheet\" type=\"file\" accept=\".xlsx\" required> <button type=\"submit\">上传</button></form>",
+        csrf(caller)
+    ));
+    out
+}
+
+/// The upload form's target: the same import as `PUT /api/v1/campaigns/{id}/sheet`.
+pub async fn sheet_upload(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    mut form: axum::extract::Multipart,
+) -> Result<Response, Problem> {
+    let mut token = String::new();
+    let mut file: Option<(String, Vec<u8>)> = None;
+    while let Some(field) = form
+        .next_field()
+        .await
+        .map_err(|e| Problem::bad_request(format!("the upload could not be read: {e}")).page())?
+    {
+        match field.name() {
+            Some("csrf_token") => token = field.text().await.unwrap_or_default(),
+            Some("sheet") => {
+                let name = field
+                    .file_name()
+                    .unwrap_or("upload.xlsx")
+                    .chars()
+                    .take(100)
+                    .collect();
+                let bytes = field.bytes().await.map_err(|e| {
+                    Problem::bad_request(format!("the upload could not be read: {e}")).page()
+                })?;
+                file = Some((name, bytes.to_vec()));
+            }
+            _ => {}
+        }
+    }
+    caller.check_form_csrf(&token)?;
+    let Some((name, bytes)) = file else {
+        return Err(Problem::bad_request("choose the filled spreadsheet to upload").page());
+    };
+    let saved = c::import_sheet(&state, &caller, id, bytes, &name)
+        .await
+        .map_err(Problem::page)?;
+    Ok(Redirect::to(&format!("/staff/campaigns/{id}/entry?saved={saved}")).into_response())
 }

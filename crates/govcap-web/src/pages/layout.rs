@@ -187,9 +187,9 @@ pub fn error_page(status: StatusCode, detail: &str) -> Response {
         status.canonical_reason().unwrap_or("")
     );
     let body = format!(
-        "<h1>{}</h1><p>{}</p><p><a href=\"/\">返回首页 / Home</a></p>",
+        "<h1>{}</h1><p class=\"warn\" role=\"alert\">{}</p><p><a href=\"/\">返回首页 / Home</a></p>",
         esc(&title),
-        esc(detail)
+        esc(detail).replace('\n', "<br>")
     );
     html(status, simple_page(false, &title, &body))
 }
