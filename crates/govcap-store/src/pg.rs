@@ -207,6 +207,7 @@ CREATE TABLE campaign (
     seed           BIGINT NOT NULL,
     phase          TEXT    NOT NULL CHECK (phase IN ('entry', 'appeals', 'frozen', 'closed')),
     appeal_deadline TEXT,
+    due_at         TEXT,
     run_id         BIGINT REFERENCES run (id),
     created_by     TEXT    NOT NULL,
     created_at     TEXT    NOT NULL

@@ -206,6 +206,7 @@ CREATE TABLE campaign (
     seed           INTEGER NOT NULL,
     phase          TEXT    NOT NULL CHECK (phase IN ('entry', 'appeals', 'frozen', 'closed')),
     appeal_deadline TEXT,
+    due_at         TEXT,
     run_id         INTEGER REFERENCES run (id),
     created_by     TEXT    NOT NULL,
     created_at     TEXT    NOT NULL

@@ -15,7 +15,7 @@ pub mod api;
 pub mod audit;
 pub mod auth;
 pub mod campaigns;
-mod clock;
+pub(crate) mod clock;
 pub mod metrics;
 pub mod pages;
 pub mod pool;

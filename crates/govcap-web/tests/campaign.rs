@@ -41,7 +41,7 @@ async fn campaign_workflow(s: &Server) {
     let r = c
         .post(url("/api/v1/campaigns"))
         .bearer_auth(&lead)
-        .json(&json!({"name": "2021 人工核验", "year": 2021}))
+        .json(&json!({"name": "2021 人工核验", "year": 2021, "due": "2020-01-01T00:00:00Z"}))
         .send()
         .await
         .unwrap();
@@ -462,6 +462,12 @@ async fn campaign_workflow(s: &Server) {
     assert_eq!(detail["phase"], "closed");
     assert_eq!(detail["run_id"], run_id);
     assert_eq!(detail["progress"]["confirmed"], 2);
+    // The forecast: two confirmations this week, the rest open, past its due date.
+    assert_eq!(detail["forecast"]["confirmed"], 2);
+    assert_eq!(detail["forecast"]["open"], 337 * 16 - 2);
+    assert_eq!(detail["forecast"]["overdue"], true);
+    assert!((detail["forecast"]["per_day"].as_f64().unwrap() - 2.0 / 7.0).abs() < 1e-9);
+    assert!(detail["forecast"]["estimated_done"].as_str().unwrap() > "2026");
     // The run's observations file is stored with it, byte for byte.
     let stored = s
         .state
@@ -532,6 +538,14 @@ async fn campaign_workflow(s: &Server) {
         .await
         .unwrap();
     assert!(list.contains("我的录入任务"));
+    let r = c
+        .post(url("/api/v1/campaigns"))
+        .bearer_auth(&lead)
+        .json(&json!({"name": "x", "year": 2021, "due": "tomorrow"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422, "due must be an RFC 3339 instant");
     let mine: serde_json::Value = c
         .get(url(&format!(
             "/api/v1/campaigns/{cid2}/tasks?assignee=evaluator&per_page=1"

@@ -22,6 +22,8 @@ pub struct NewCampaign {
     pub double_share: Option<f64>,
     /// Seed of the double-coding draw (default 1).
     pub seed: Option<i64>,
+    /// When entry and review should be done (RFC 3339 UTC): reminders and the forecast use it.
+    pub due: Option<String>,
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -49,6 +51,7 @@ pub async fn create(
         r.year,
         r.double_share.unwrap_or(0.1),
         r.seed.unwrap_or(1),
+        r.due.filter(|d| !d.is_empty()),
     )
     .await?;
     Ok((StatusCode::CREATED, Json(Created { id })))
@@ -64,6 +67,7 @@ pub struct CampaignItem {
     pub double_share: String,
     pub seed: i64,
     pub appeal_deadline: Option<String>,
+    pub due_at: Option<String>,
     pub run_id: Option<i64>,
     pub created_by: String,
     pub created_at: String,
@@ -78,6 +82,7 @@ fn item(x: &govcap_store::campaigns::Campaign) -> CampaignItem {
         double_share: x.double_share.clone(),
         seed: x.seed,
         appeal_deadline: x.appeal_deadline.clone(),
+        due_at: x.due_at.clone(),
         run_id: x.run_id,
         created_by: x.created_by.clone(),
         created_at: x.created_at.clone(),
@@ -109,6 +114,10 @@ pub struct CampaignDetail {
     /// Per indicator on the double-coded sample.
     #[schema(value_type = Vec<Object>)]
     pub agreement: Vec<serde_json::Value>,
+    /// Open and confirmed first codings, the pace of the last 7 days, the estimated end, and
+    /// open tasks per evaluator.
+    #[schema(value_type = Object)]
+    pub forecast: serde_json::Value,
 }
 
 /// A campaign with its progress and the agreement of its double-coded sample.
@@ -127,7 +136,14 @@ pub async fn one(
     let s = c::load(&state, id).await?;
     let all = c::tasks(&state, id, &TaskFilter::default()).await?;
     let progress = serde_json::to_value(c::progress(&all)).unwrap_or_default();
+    let forecast = serde_json::to_value(c::forecast(
+        &all,
+        s.campaign.due_at.as_deref(),
+        crate::clock::now_secs(),
+    ))
+    .unwrap_or_default();
     Ok(Json(CampaignDetail {
+        forecast,
         agreement: c::agreement(&s, &all),
         campaign: item(&s.campaign),
         progress,

@@ -53,7 +53,7 @@ pub async fn list(State(state): State<AppState>, caller: Caller) -> Result<Respo
     body.push_str("</tbody></table></div>");
     if caller.require(Action::ManageCampaigns).is_ok() {
         body.push_str(&format!(
-            "<h2>新建评估任务</h2><form method=\"post\" action=\"/staff/campaigns\">{}<label for=\"name\">名称</label><input id=\"name\" name=\"name\" required maxlength=\"200\"><label for=\"year\">年度</label><input id=\"year\" name=\"year\" type=\"number\" min=\"2000\" max=\"2100\" required><label for=\"share\">双人独立编码比例</label><input id=\"share\" name=\"double_share\" value=\"0.1\" inputmode=\"decimal\"><p>框架与单位：内置 3/9/31 指标框架与 337 个地级行政单位。</p><button type=\"submit\">创建</button></form>",
+            "<h2>新建评估任务</h2><form method=\"post\" action=\"/staff/campaigns\">{}<label for=\"name\">名称</label><input id=\"name\" name=\"name\" required maxlength=\"200\"><label for=\"year\">年度</label><input id=\"year\" name=\"year\" type=\"number\" min=\"2000\" max=\"2100\" required><label for=\"share\">双人独立编码比例</label><input id=\"share\" name=\"double_share\" value=\"0.1\" inputmode=\"decimal\"><label for=\"due\">完成期限</label><input id=\"due\" name=\"due\" type=\"date\"><p>框架与单位：内置 3/9/31 指标框架与 337 个地级行政单位。</p><button type=\"submit\">创建</button></form>",
             csrf(&caller)
         ));
     }
@@ -67,6 +67,8 @@ pub struct NewForm {
     pub name: String,
     pub year: i32,
     pub double_share: Option<String>,
+    /// A date (YYYY-MM-DD) or an RFC 3339 UTC instant.
+    pub due: Option<String>,
 }
 
 pub async fn create(
@@ -88,7 +90,19 @@ pub async fn create(
             )
             .page()
         })?;
-    let id = c::create(&state, &caller, &f.name, f.year, share, 1)
+    let due = f
+        .due
+        .as_deref()
+        .map(str::trim)
+        .filter(|d| !d.is_empty())
+        .map(|d| {
+            if d.len() == 10 {
+                format!("{d}T00:00:00Z")
+            } else {
+                d.to_string()
+            }
+        });
+    let id = c::create(&state, &caller, &f.name, f.year, share, 1, due)
         .await
         .map_err(Problem::page)?;
     Ok(Redirect::to(&format!("/staff/campaigns/{id}")).into_response())
@@ -701,4 +715,44 @@ pub async fn sheet_upload(
         .await
         .map_err(Problem::page)?;
     Ok(Redirect::to(&format!("/staff/campaigns/{id}/entry?saved={saved}")).into_response())
+}
+
+fn forecast_box(f: &c::Forecast) -> String {
+    let mut out = format!(
+        "<p class=\"notice\">已确认 {} 项，未完成 {} 项；近 7 日平均每日确认 {:.1} 项",
+        f.confirmed, f.open, f.per_day
+    );
+    match &f.estimated_done {
+        Some(d) => out.push_str(&format!(
+            "，按此进度预计 {} 完成",
+            esc(&d[..10.min(d.len())])
+        )),
+        None if f.open > 0 => out.push_str("，近 7 日无确认，无法估计完成时间"),
+        None => {}
+    }
+    if let Some(d) = &f.due_at {
+        out.push_str(&format!("；期限 {}", esc(d)));
+    }
+    out.push_str("。</p>");
+    if f.overdue || f.due_soon {
+        let who: Vec<String> = f
+            .open_by_evaluator
+            .iter()
+            .map(|(e, n)| format!("{} {n} 项", esc(e)))
+            .collect();
+        out.push_str(&format!(
+            "<p class=\"warn\" role=\"alert\">{}：{}</p>",
+            if f.overdue {
+                "已逾期"
+            } else {
+                "期限将至"
+            },
+            if who.is_empty() {
+                "待复核".to_string()
+            } else {
+                who.join("，")
+            }
+        ));
+    }
+    out
 }
