@@ -134,6 +134,8 @@ pub async fn dashboard(
         all.len(),
         all.iter().filter(|t| t.coder == 2).count()
     );
+    let fc = c::forecast(&all, cp.due_at.as_deref(), crate::clock::now_secs());
+    body.push_str(&forecast_box(&fc));
     if caller.require(Action::EnterValues).is_ok() {
         body.push_str(&format!(
             "<p><a href=\"/staff/campaigns/{id}/entry\">我的录入任务</a></p>"
