@@ -113,10 +113,12 @@ pub enum Action {
     ReadTasks,
     /// Download a task spreadsheet (an evaluator's own; leads name the evaluator).
     TaskSheet,
+    /// Upload and read evidence files (screenshots, PDFs).
+    Evidence,
 }
 
 impl Action {
-    pub const ALL: [Action; 15] = [
+    pub const ALL: [Action; 16] = [
         Action::ReadPublished,
         Action::Session,
         Action::ManageOwnTokens,
@@ -132,6 +134,7 @@ impl Action {
         Action::Appeal,
         Action::ReadTasks,
         Action::TaskSheet,
+        Action::Evidence,
     ];
 
     /// The roles allowed; `anonymous` says whether visitors without an account are.
@@ -152,6 +155,7 @@ impl Action {
             Action::Appeal => (&[Unit], false),
             Action::ReadTasks => (EVERYONE, false),
             Action::TaskSheet => (&[Admin, Lead, Evaluator], false),
+            Action::Evidence => (EVERYONE, false),
         }
     }
 

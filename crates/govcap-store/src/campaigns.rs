@@ -298,3 +298,51 @@ pub fn event_task(tx: &mut dyn Tx, event_id: i64, kind: &str) -> Result<Option<i
     .map(|r| r.int(0))
     .transpose()
 }
+
+/// An uploaded evidence file, stored once per content hash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EvidenceFile {
+    pub sha256: String,
+    pub mime: String,
+    pub name: String,
+    pub bytes: Vec<u8>,
+    pub uploaded_by: String,
+    pub uploaded_at: String,
+}
+
+/// Stores a file unless one with its hash exists; returns whether it was new.
+pub fn put_evidence_file(tx: &mut dyn Tx, f: &EvidenceFile) -> Result<bool, StoreError> {
+    crate::check_digest("sha256 of the evidence file", &f.sha256)?;
+    let n = tx.exec(
+        "INSERT INTO evidence_file (sha256, mime, name, size, bytes, uploaded_by, uploaded_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (sha256) DO NOTHING",
+        &[
+            f.sha256.as_str().into(),
+            f.mime.as_str().into(),
+            f.name.as_str().into(),
+            (f.bytes.len() as i64).into(),
+            crate::sql::Val::Bytes(f.bytes.clone()),
+            f.uploaded_by.as_str().into(),
+            f.uploaded_at.as_str().into(),
+        ],
+    )?;
+    Ok(n > 0)
+}
+
+pub fn evidence_file(tx: &mut dyn Tx, sha256: &str) -> Result<Option<EvidenceFile>, StoreError> {
+    tx.query_opt(
+        "SELECT sha256, mime, name, bytes, uploaded_by, uploaded_at FROM evidence_file WHERE sha256 = $1",
+        &[sha256.into()],
+    )?
+    .map(|r| {
+        Ok(EvidenceFile {
+            sha256: r.text(0)?,
+            mime: r.text(1)?,
+            name: r.text(2)?,
+            bytes: r.bytes(3)?,
+            uploaded_by: r.text(4)?,
+            uploaded_at: r.text(5)?,
+        })
+    })
+    .transpose()
+}

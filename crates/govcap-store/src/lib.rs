@@ -532,7 +532,7 @@ pub fn is_postgres_url(target: &str) -> bool {
 
 /// Refuses malformed digests before they reach the database, where they would become
 /// permanent keys.
-fn check_digest(what: &str, value: &str) -> Result<(), StoreError> {
+pub(crate) fn check_digest(what: &str, value: &str) -> Result<(), StoreError> {
     let ok = value.len() == 64
         && value
             .bytes()

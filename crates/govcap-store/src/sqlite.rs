@@ -235,6 +235,15 @@ CREATE TABLE task_event (
 ) STRICT;
 CREATE INDEX task_event_kind ON task_event (kind, task_id);
 CREATE INDEX campaign_task_key ON campaign_task (campaign_id, unit, indicator);
+CREATE TABLE evidence_file (
+    sha256      TEXT    NOT NULL PRIMARY KEY CHECK (length(sha256) = 64),
+    mime        TEXT    NOT NULL,
+    name        TEXT    NOT NULL,
+    size        INTEGER NOT NULL CHECK (size >= 0),
+    bytes       BLOB    NOT NULL,
+    uploaded_by TEXT    NOT NULL,
+    uploaded_at TEXT    NOT NULL
+) STRICT;
 "#,
 ];
 

@@ -16,6 +16,7 @@ pub mod audit;
 pub mod auth;
 pub mod campaigns;
 pub(crate) mod clock;
+pub mod evidence;
 pub mod metrics;
 pub mod pages;
 pub mod pool;
@@ -110,6 +111,7 @@ pub fn app(state: AppState) -> Router {
         .route("/staff/campaigns/{id}/sheet", post(pages::campaign::sheet_upload))
         .route("/staff/campaigns/{id}/review/{tid}", post(pages::campaign::review_save))
         .route("/staff/campaigns/{id}/{what}", post(pages::campaign::action))
+        .route("/evidence/files/{sha}", get(evidence_file))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics_text))
@@ -180,6 +182,42 @@ async fn api_problems(req: axum::extract::Request, next: axum::middleware::Next)
         text.chars().take(300).collect()
     };
     problem::Problem::new(status, detail).into_response()
+}
+
+/// An uploaded evidence file, sandboxed: shown inline, never able to run script here.
+async fn evidence_file(
+    State(state): State<AppState>,
+    caller: auth::Caller,
+    axum::extract::Path(sha): axum::extract::Path<String>,
+) -> Result<Response, problem::Problem> {
+    let f = evidence::get(&state, &caller, &sha)
+        .await
+        .map_err(problem::Problem::page)?;
+    let mut r = (StatusCode::OK, f.bytes).into_response();
+    let h = r.headers_mut();
+    use axum::http::{header, HeaderValue};
+    if let Ok(v) = HeaderValue::from_str(&f.mime) {
+        h.insert(header::CONTENT_TYPE, v);
+    }
+    let ascii: String = f
+        .name
+        .chars()
+        .filter(|c| c.is_ascii_graphic() || *c == ' ')
+        .collect();
+    if let Ok(v) = HeaderValue::from_str(&format!("inline; filename=\"{ascii}\"")) {
+        h.insert(header::CONTENT_DISPOSITION, v);
+    }
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "sandbox; default-src 'none'; img-src 'self'; style-src 'unsafe-inline'",
+        ),
+    );
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, max-age=31536000, immutable"),
+    );
+    Ok(r)
 }
 
 async fn healthz() -> &'static str {

@@ -737,6 +737,83 @@ async fn campaign_workflow(s: &Server) {
         .unwrap();
     assert_eq!(before, after, "a refused file writes nothing");
 
+    // Evidence files: the type comes from the content; stored once by hash; served sandboxed.
+    let png =
+        b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0\x1f\x15\xc4\x89".to_vec();
+    let r = c
+        .post(url("/api/v1/evidence?name=首页截图.png"))
+        .bearer_auth(&ev1)
+        .body(png.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let up: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(up["content_type"], "image/png");
+    let again: serde_json::Value = c
+        .post(url("/api/v1/evidence"))
+        .bearer_auth(&ev2)
+        .body(png.clone())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(again["sha256"], up["sha256"], "content-addressed");
+    let r = c
+        .post(url("/api/v1/evidence"))
+        .bearer_auth(&ev1)
+        .header("content-type", "image/png")
+        .body("<svg onload=alert(1)></svg>")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 415, "the claimed type does not count");
+    let r = c
+        .post(url("/api/v1/evidence"))
+        .bearer_auth(&ev1)
+        .body(vec![0x25u8; 10 * 1024 * 1024 + 10])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 413);
+    let mut big = png.clone();
+    big.resize(3 * 1024 * 1024, 0);
+    let r = c
+        .post(url("/api/v1/evidence"))
+        .bearer_auth(&ev1)
+        .body(big)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.status(),
+        201,
+        "a 3 MiB screenshot passes the evidence route's own limit"
+    );
+    let file = ev_c
+        .get(url(up["url"].as_str().unwrap()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(file.status(), 200);
+    assert_eq!(file.headers()["content-type"], "image/png");
+    assert!(file.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .starts_with("sandbox"));
+    assert_eq!(file.bytes().await.unwrap().to_vec(), png);
+    assert_eq!(
+        client()
+            .get(url(up["url"].as_str().unwrap()))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        401
+    );
+
     // Every step is in the audit trail.
     let admin = token(s, "admin").await;
     let log: serde_json::Value = c

@@ -681,3 +681,54 @@ pub async fn put_sheet(
     let saved = c::import_sheet(&state, &caller, id, body.to_vec(), "upload.xlsx").await?;
     Ok(Json(SheetSaved { saved }))
 }
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct UploadQuery {
+    /// The file's name, for display.
+    pub name: Option<String>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Uploaded {
+    pub sha256: String,
+    /// Where the file is served (to the signed-in team and units); use it as `evidence_url`.
+    pub url: String,
+    /// Judged from the content: image/png, image/jpeg, image/gif, image/webp or application/pdf.
+    pub content_type: String,
+    pub size: usize,
+}
+
+/// Uploads an evidence file (the body is the file, at most 10 MiB; images or PDF, judged by
+/// the content); stored once by its SHA-256.
+#[utoipa::path(post, path = "/api/v1/evidence", tag = "campaigns", params(UploadQuery),
+    request_body(content = Vec<u8>, content_type = "application/octet-stream"),
+    responses(
+        (status = 201, description = "Stored", body = Uploaded),
+        (status = 413, description = "Larger than 10 MiB", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not an image or PDF", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn upload_evidence(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(q): Query<UploadQuery>,
+    body: axum::body::Bytes,
+) -> Result<(StatusCode, Json<Uploaded>), Problem> {
+    caller.require(Action::Evidence)?;
+    let (sha256, ctype, size) = crate::evidence::upload(
+        &state,
+        &caller,
+        q.name.as_deref().unwrap_or(""),
+        body.to_vec(),
+    )
+    .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(Uploaded {
+            url: format!("/evidence/files/{sha256}"),
+            sha256,
+            content_type: ctype.into(),
+            size,
+        }),
+    ))
+}

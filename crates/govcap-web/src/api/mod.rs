@@ -216,6 +216,11 @@ pub const OPERATIONS: &[Op] = &[
         path: "/api/v1/campaigns/{id}/sheet",
         action: Action::EnterValues,
     },
+    Op {
+        method: "post",
+        path: "/api/v1/evidence",
+        action: Action::Evidence,
+    },
 ];
 
 pub fn router() -> Router<AppState> {
@@ -261,6 +266,12 @@ pub fn router() -> Router<AppState> {
             get(campaigns::observations),
         )
         .route("/api/v1/campaigns/{id}/sheet.xlsx", get(campaigns::sheet))
+        .route(
+            "/api/v1/evidence",
+            post(campaigns::upload_evidence).layer(axum::extract::DefaultBodyLimit::max(
+                crate::evidence::MAX_BYTES + 1,
+            )),
+        )
         .route(
             "/api/v1/campaigns/{id}/sheet",
             axum::routing::put(campaigns::put_sheet),
@@ -385,6 +396,7 @@ pub struct Paged<T> {
         campaigns::open_appeals, campaigns::freeze, campaigns::run, campaigns::observations,
         campaigns::assign, campaigns::put_value, campaigns::review, campaigns::adjudicate,
         campaigns::appeal, campaigns::decide, campaigns::sheet, campaigns::put_sheet,
+        campaigns::upload_evidence,
     ),
     components(schemas(Problem)),
     modifiers(&Security),
