@@ -23,13 +23,16 @@ pub struct Campaign {
     pub appeal_deadline: Option<String>,
     /// When entry and review should be done (RFC 3339), for reminders and the forecast.
     pub due_at: Option<String>,
+    /// The monitor run whose findings give the automated leaves and the proposals for hybrid
+    /// ones.
+    pub monitor_run_id: Option<i64>,
     pub run_id: Option<i64>,
     pub created_by: String,
     pub created_at: String,
 }
 
 const COLS: &str = "id, name, year, framework_toml, units_csv, double_share, seed, phase, \
-                    appeal_deadline, run_id, created_by, created_at, due_at";
+                    appeal_deadline, run_id, created_by, created_at, due_at, monitor_run_id";
 
 fn campaign_from(r: &Row) -> Result<Campaign, StoreError> {
     Ok(Campaign {
@@ -46,6 +49,7 @@ fn campaign_from(r: &Row) -> Result<Campaign, StoreError> {
         created_by: r.text(10)?,
         created_at: r.text(11)?,
         due_at: r.opt_text(12)?,
+        monitor_run_id: r.opt_int(13)?,
     })
 }
 
@@ -53,8 +57,8 @@ fn campaign_from(r: &Row) -> Result<Campaign, StoreError> {
 pub fn create(tx: &mut dyn Tx, c: &Campaign) -> Result<i64, StoreError> {
     tx.query_one(
         "INSERT INTO campaign (name, year, framework_toml, units_csv, double_share, seed, phase,
-             created_by, created_at, due_at)
-         VALUES ($1, $2, $3, $4, $5, $6, 'entry', $7, $8, $9) RETURNING id",
+             created_by, created_at, due_at, monitor_run_id)
+         VALUES ($1, $2, $3, $4, $5, $6, 'entry', $7, $8, $9, $10) RETURNING id",
         &[
             c.name.as_str().into(),
             i64::from(c.year).into(),
@@ -65,6 +69,7 @@ pub fn create(tx: &mut dyn Tx, c: &Campaign) -> Result<i64, StoreError> {
             c.created_by.as_str().into(),
             c.created_at.as_str().into(),
             c.due_at.as_deref().into(),
+            c.monitor_run_id.into(),
         ],
     )?
     .int(0)

@@ -207,6 +207,7 @@ CREATE TABLE campaign (
     phase          TEXT    NOT NULL CHECK (phase IN ('entry', 'appeals', 'frozen', 'closed')),
     appeal_deadline TEXT,
     due_at         TEXT,
+    monitor_run_id INTEGER REFERENCES monitor_run (id),
     run_id         INTEGER REFERENCES run (id),
     created_by     TEXT    NOT NULL,
     created_at     TEXT    NOT NULL

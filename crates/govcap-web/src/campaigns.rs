@@ -113,8 +113,18 @@ pub async fn create(
     double_share: f64,
     seed: i64,
     due_at: Option<String>,
+    monitor_run: Option<i64>,
 ) -> Result<i64, Problem> {
     caller.require(Action::ManageCampaigns)?;
+    if let Some(m) = monitor_run {
+        let runs = state.pool.with(|s| s.list_monitor_runs()).await?;
+        if !runs.iter().any(|r| r.id == m) {
+            return Err(Problem::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                format!("monitor_run: there is no monitor run {m}"),
+            ));
+        }
+    }
     if let Some(d) = &due_at {
         check_instant(d, "due")?;
     }
@@ -148,6 +158,7 @@ pub async fn create(
         phase: "entry".into(),
         appeal_deadline: None,
         due_at,
+        monitor_run_id: monitor_run,
         run_id: None,
         created_by: caller.name().to_string(),
         created_at: crate::clock::now(),
@@ -163,7 +174,7 @@ pub async fn create(
                 "campaign.create",
                 &format!("campaign/{id}"),
                 None,
-                Some(json!({"name": c.name, "year": c.year, "framework": "built-in", "units": "built-in 337", "double_share": c.double_share, "seed": c.seed})),
+                Some(json!({"name": c.name, "year": c.year, "framework": "built-in", "units": "built-in 337", "double_share": c.double_share, "seed": c.seed, "monitor_run": c.monitor_run_id, "due_at": c.due_at})),
             )?;
             Ok(id)
         })
@@ -812,11 +823,46 @@ pub fn progress(tasks: &[TaskView]) -> HashMap<&'static str, usize> {
     m
 }
 
-/// The confirmed value of every first coding, as the observations file of the campaign's run:
-/// long format, UTF-8, rows in task order, so the same values always give the same bytes.
-pub fn observations_csv(s: &Setup, tasks: &[TaskView]) -> String {
+/// The observations file of the campaign's run: the attached monitor run's values of the
+/// automated leaves (unit-list and tree order), then the confirmed value of every first coding
+/// (task order); long format, UTF-8, so the same values always give the same bytes.
+pub fn observations_csv(s: &Setup, tasks: &[TaskView], monitor: &Proposals) -> String {
     let mut out =
         String::from("unit,indicator,year,value,source,evaluator,evidence_url,observed_at,note\n");
+    let auto_leaves: Vec<&str> =
+        s.fw.leaves()
+            .into_iter()
+            .filter_map(|i| {
+                let n = &s.fw.nodes[i];
+                matches!(
+                    n.leaf.as_ref()?.collection,
+                    govcap_core::framework::Collection::Auto
+                )
+                .then_some(n.id.as_str())
+            })
+            .collect();
+    for u in s.units.units() {
+        for l in &auto_leaves {
+            let key = (u.code.clone(), l.to_string());
+            let Some(p) = monitor.get(&key).filter(|p| p.source == "auto") else {
+                continue;
+            };
+            let cells = [
+                u.code.clone(),
+                l.to_string(),
+                s.campaign.year.to_string(),
+                p.value.clone(),
+                "auto".to_string(),
+                String::new(),
+                p.evidence_url.clone().unwrap_or_default(),
+                p.observed_at.clone().unwrap_or_default(),
+                p.note.clone().unwrap_or_default(),
+            ];
+            let line: Vec<String> = cells.iter().map(|c| csv_quote(c)).collect();
+            out.push_str(&line.join(","));
+            out.push('\n');
+        }
+    }
     for t in tasks
         .iter()
         .filter(|t| t.coder == 1 && t.state.status == Status::Confirmed)
@@ -880,7 +926,8 @@ pub async fn compute_run(state: &AppState, caller: &Caller, id: i64) -> Result<i
         )));
     }
     let all = tasks(state, id, &TaskFilter::default()).await?;
-    let csv = observations_csv(&s, &all);
+    let monitor = proposals(state, &s).await?;
+    let csv = observations_csv(&s, &all, &monitor);
     if csv.lines().count() < 2 {
         return Err(Problem::conflict(
             "no value is confirmed yet: there is nothing to evaluate",
@@ -1323,4 +1370,93 @@ pub fn forecast(all: &[TaskView], due_at: Option<&str>, now_secs: i64) -> Foreca
         due_soon: open > 0 && due_at.is_some_and(|d| d >= now.as_str() && d <= soon.as_str()),
         open_by_evaluator,
     }
+}
+
+/// What the monitor found for one unit and leaf: the value of an automated leaf, or the
+/// starting point an evaluator confirms or overrides for a hybrid one (never a final value).
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Proposal {
+    pub value: String,
+    /// `auto` or `proposed`.
+    pub source: &'static str,
+    pub evidence_url: Option<String>,
+    pub observed_at: Option<String>,
+    /// The checks and WARC records the value rests on.
+    pub note: Option<String>,
+}
+
+pub type Proposals = HashMap<(String, String), Proposal>;
+
+/// The campaign's monitor run as observations (cached per monitor run).
+pub async fn proposals(state: &AppState, s: &Setup) -> Result<Arc<Proposals>, Problem> {
+    let Some(mid) = s.campaign.monitor_run_id else {
+        return Ok(Arc::new(HashMap::new()));
+    };
+    if let Some(p) = state
+        .caches
+        .proposals
+        .lock()
+        .ok()
+        .and_then(|c| c.get(&mid).cloned())
+    {
+        return Ok(p);
+    }
+    let year = s.campaign.year;
+    let map = state
+        .pool
+        .with(move |st| {
+            let run = st
+                .list_monitor_runs()?
+                .into_iter()
+                .find(|r| r.id == mid)
+                .ok_or_else(|| StoreError::NotFound(format!("monitor run {mid}")))?;
+            let findings: Vec<govcap_monitor::model::Finding> = st
+                .monitor_findings_since(&run.started_at)?
+                .into_iter()
+                .filter(|f| f.run_id == mid)
+                .map(|f| govcap_monitor::model::Finding {
+                    code: f.finding.code,
+                    url: f.finding.url,
+                    check: f.finding.check,
+                    value: serde_json::from_str(&f.finding.value_json)
+                        .unwrap_or(serde_json::Value::Null),
+                    details: serde_json::from_str(&f.finding.details_json)
+                        .unwrap_or(serde_json::Value::Null),
+                    evidence: f.finding.evidence,
+                })
+                .collect();
+            let obs = govcap_monitor::observations::to_observations(&findings, year, &run.as_of);
+            let mut map = Proposals::new();
+            for o in obs {
+                let source = match o.source {
+                    govcap_core::observation::Source::Auto => "auto",
+                    govcap_core::observation::Source::Proposed => "proposed",
+                    _ => continue,
+                };
+                let value = match &o.value {
+                    Value::Number(n) => n.to_string(),
+                    Value::Text(t) => t.to_string(),
+                };
+                map.insert(
+                    (o.unit.clone(), o.indicator.clone()),
+                    Proposal {
+                        value,
+                        source,
+                        evidence_url: o.evidence_url.as_deref().map(str::to_string),
+                        observed_at: o.observed_at.clone(),
+                        note: o.note.clone(),
+                    },
+                );
+            }
+            Ok(map)
+        })
+        .await?;
+    let map = Arc::new(map);
+    if let Ok(mut c) = state.caches.proposals.lock() {
+        if c.len() > 16 {
+            c.clear();
+        }
+        c.insert(mid, Arc::clone(&map));
+    }
+    Ok(map)
 }

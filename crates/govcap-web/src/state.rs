@@ -62,6 +62,8 @@ pub struct Caches {
     pub runs: Mutex<HashMap<i64, Arc<LoadedRun>>>,
     /// Keyed by (run, previous run compared with, language).
     pub reports: Mutex<HashMap<ReportKey, Arc<Pages>>>,
+    /// A monitor run's findings as observations, by monitor run (runs never change).
+    pub proposals: Mutex<HashMap<i64, Arc<crate::campaigns::Proposals>>>,
 }
 
 impl Caches {

@@ -847,10 +847,102 @@ async fn campaign_workflow(s: &Server) {
     }
 }
 
+/// A campaign over a recorded monitor run: automated leaves come from its findings, hybrid
+/// leaves show its proposal to the evaluator (never as a final value).
+async fn monitor_proposals(s: &Server) {
+    let finding = |check: &str, value: serde_json::Value, details: serde_json::Value| {
+        govcap_store::MonitorFinding {
+            code: "110000".into(),
+            check: check.into(),
+            url: "http://127.0.0.1/bj/".into(),
+            value_json: value.to_string(),
+            details_json: details.to_string(),
+            evidence: vec!["<urn:uuid:00000000-0000-4000-8000-000000000001>".into()],
+        }
+    };
+    let findings = vec![
+        finding("new_media", json!(["app", "weibo"]), json!({})),
+        finding("mobile", json!(true), json!({"share": 0.9})),
+    ];
+    let mid = s
+        .state
+        .pool
+        .with(move |st| {
+            st.save_monitor_run(&govcap_store::NewMonitorRun {
+                started_at: "2021-11-01T00:00:00Z".into(),
+                as_of: "2021-11-01".into(),
+                out_dir: "/nonexistent".into(),
+                summary_json: "{}".into(),
+                findings,
+                alerts: vec![],
+            })
+        })
+        .await
+        .unwrap();
+    let lead = token(s, "lead").await;
+    let c = client();
+    let url = |p: &str| format!("{}{p}", s.base);
+    let r = c
+        .post(url("/api/v1/campaigns"))
+        .bearer_auth(&lead)
+        .json(&json!({"name": "x", "year": 2021, "monitor_run": 9999}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422, "an unknown monitor run is refused");
+    let r = c
+        .post(url("/api/v1/campaigns"))
+        .bearer_auth(&lead)
+        .json(&json!({"name": "监测", "year": 2021, "monitor_run": mid}))
+        .send()
+        .await
+        .unwrap();
+    let cid = r.json::<serde_json::Value>().await.unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    let r = c
+        .post(url(&format!("/api/v1/campaigns/{cid}/tasks:generate")))
+        .bearer_auth(&lead)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let t: serde_json::Value = c
+        .get(url(&format!(
+            "/api/v1/campaigns/{cid}/tasks?unit=110000&indicator=S3.2"
+        )))
+        .bearer_auth(&lead)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let t = &t["items"][0];
+    assert_eq!(t["proposed_value"], "1", "the monitor found an app: {t}");
+    assert_eq!(t["proposed_evidence"], "http://127.0.0.1/bj/");
+    assert!(t["value"].is_null(), "a proposal is never the value");
+    let csv = c
+        .get(url(&format!("/api/v1/campaigns/{cid}/observations.csv")))
+        .bearer_auth(&lead)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        csv.contains("110000,I1.1,2021,0.9,auto,,http://127.0.0.1/bj/,2021-11-01,"),
+        "automated leaves come from the monitor run: {csv}"
+    );
+    assert!(!csv.contains(",S3.2,"), "hybrid leaves only once confirmed");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn campaign_on_sqlite() {
     let s = start(Db::Sqlite).await;
     campaign_workflow(&s).await;
+    monitor_proposals(&s).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -861,4 +953,5 @@ async fn campaign_on_postgres() {
     };
     let s = start(Db::Postgres(url, "govcap_web_campaign_test".into())).await;
     campaign_workflow(&s).await;
+    monitor_proposals(&s).await;
 }

@@ -24,6 +24,9 @@ pub struct NewCampaign {
     pub seed: Option<i64>,
     /// When entry and review should be done (RFC 3339 UTC): reminders and the forecast use it.
     pub due: Option<String>,
+    /// A recorded monitor run (`govcap monitor run --db`): its findings give the automated
+    /// leaves and, for hybrid leaves, the proposal shown to the evaluator.
+    pub monitor_run: Option<i64>,
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -52,6 +55,7 @@ pub async fn create(
         r.double_share.unwrap_or(0.1),
         r.seed.unwrap_or(1),
         r.due.filter(|d| !d.is_empty()),
+        r.monitor_run,
     )
     .await?;
     Ok((StatusCode::CREATED, Json(Created { id })))
@@ -245,9 +249,18 @@ pub struct TaskItem {
     pub confirmed_by: Option<String>,
     pub evidence_url: Option<String>,
     pub note: Option<String>,
+    /// For a hybrid leaf: the monitor's proposed value, a starting point, never final.
+    pub proposed_value: Option<String>,
+    /// The page the proposal rests on.
+    pub proposed_evidence: Option<String>,
 }
 
 pub fn task_item(t: &TaskView) -> TaskItem {
+    task_item_with(t, None)
+}
+
+pub fn task_item_with(t: &TaskView, p: Option<&c::Proposal>) -> TaskItem {
+    let p = p.filter(|p| p.source == "proposed");
     TaskItem {
         id: t.id,
         unit: t.unit.clone(),
@@ -262,6 +275,8 @@ pub fn task_item(t: &TaskView) -> TaskItem {
         confirmed_by: t.state.confirmed_by.clone(),
         evidence_url: t.evidence_url.clone(),
         note: t.note.clone(),
+        proposed_value: p.map(|p| p.value.clone()),
+        proposed_evidence: p.and_then(|p| p.evidence_url.clone()),
     }
 }
 
@@ -303,7 +318,12 @@ pub async fn tasks(
             .unwrap_or_default();
         all.retain(|t| t.coder == 1 && mine.contains(&t.unit));
     }
-    let items: Vec<TaskItem> = all.iter().map(task_item).collect();
+    let s = c::load(&state, id).await?;
+    let monitor = c::proposals(&state, &s).await?;
+    let items: Vec<TaskItem> = all
+        .iter()
+        .map(|t| task_item_with(t, monitor.get(&(t.unit.clone(), t.indicator.clone()))))
+        .collect();
     Ok(Json(page.slice(&items)?))
 }
 
@@ -593,7 +613,8 @@ pub async fn observations(
     caller.require(Action::ReadCampaigns)?;
     let s = c::load(&state, id).await?;
     let all = c::tasks(&state, id, &TaskFilter::default()).await?;
-    let csv = c::observations_csv(&s, &all);
+    let monitor = c::proposals(&state, &s).await?;
+    let csv = c::observations_csv(&s, &all, &monitor);
     Ok((
         [
             (

@@ -53,7 +53,7 @@ pub async fn list(State(state): State<AppState>, caller: Caller) -> Result<Respo
     body.push_str("</tbody></table></div>");
     if caller.require(Action::ManageCampaigns).is_ok() {
         body.push_str(&format!(
-            "<h2>新建评估任务</h2><form method=\"post\" action=\"/staff/campaigns\">{}<label for=\"name\">名称</label><input id=\"name\" name=\"name\" required maxlength=\"200\"><label for=\"year\">年度</label><input id=\"year\" name=\"year\" type=\"number\" min=\"2000\" max=\"2100\" required><label for=\"share\">双人独立编码比例</label><input id=\"share\" name=\"double_share\" value=\"0.1\" inputmode=\"decimal\"><label for=\"due\">完成期限</label><input id=\"due\" name=\"due\" type=\"date\"><p>框架与单位：内置 3/9/31 指标框架与 337 个地级行政单位。</p><button type=\"submit\">创建</button></form>",
+            "<h2>新建评估任务</h2><form method=\"post\" action=\"/staff/campaigns\">{}<label for=\"name\">名称</label><input id=\"name\" name=\"name\" required maxlength=\"200\"><label for=\"year\">年度</label><input id=\"year\" name=\"year\" type=\"number\" min=\"2000\" max=\"2100\" required><label for=\"share\">双人独立编码比例</label><input id=\"share\" name=\"double_share\" value=\"0.1\" inputmode=\"decimal\"><label for=\"due\">完成期限</label><input id=\"due\" name=\"due\" type=\"date\"><label for=\"mrun\">监测运行编号（自动指标与半自动指标的建议值来自它，可留空）</label><input id=\"mrun\" name=\"monitor_run\" inputmode=\"numeric\"><p>框架与单位：内置 3/9/31 指标框架与 337 个地级行政单位。</p><button type=\"submit\">创建</button></form>",
             csrf(&caller)
         ));
     }
@@ -69,6 +69,8 @@ pub struct NewForm {
     pub double_share: Option<String>,
     /// A date (YYYY-MM-DD) or an RFC 3339 UTC instant.
     pub due: Option<String>,
+    /// A recorded monitor run's id.
+    pub monitor_run: Option<String>,
 }
 
 pub async fn create(
@@ -102,7 +104,18 @@ pub async fn create(
                 d.to_string()
             }
         });
-    let id = c::create(&state, &caller, &f.name, f.year, share, 1, due)
+    let monitor_run = f
+        .monitor_run
+        .as_deref()
+        .map(str::trim)
+        .filter(|m| !m.is_empty())
+        .map(|m| {
+            m.parse::<i64>().map_err(|_| {
+                Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "监测运行编号应为整数").page()
+            })
+        })
+        .transpose()?;
+    let id = c::create(&state, &caller, &f.name, f.year, share, 1, due, monitor_run)
         .await
         .map_err(Problem::page)?;
     Ok(Redirect::to(&format!("/staff/campaigns/{id}")).into_response())
@@ -378,7 +391,18 @@ pub async fn entry(
             body.push_str("</tbody></table></div>");
             Ok(page("录入 · govcap", &body))
         }
-        Some(unit) => Ok(entry_unit(&s, &caller, &mine, &unit, q.saved, &[])),
+        Some(unit) => {
+            let monitor = c::proposals(&state, &s).await.map_err(err)?;
+            Ok(entry_unit(
+                &s,
+                &caller,
+                &mine,
+                &unit,
+                q.saved,
+                &[],
+                &monitor,
+            ))
+        }
     }
 }
 
@@ -390,6 +414,7 @@ fn entry_unit(
     unit: &str,
     saved: Option<usize>,
     problems: &[(i64, String)],
+    monitor: &c::Proposals,
 ) -> Response {
     let id = s.campaign.id;
     let u = s.units.get(unit);
@@ -485,13 +510,22 @@ fn entry_unit(
             Rule::Continuous => "数值".to_string(),
         };
         body.push_str(&format!(
-            "<fieldset id=\"t{tid}\"><legend>{ind} {name}</legend><p class=\"sub\">规则：{rule}{guide}{coder} · 状态：{status}{note}</p><input type=\"hidden\" name=\"ver{tid}\" value=\"{ver}\"><label for=\"v{tid}\">数值</label>{input}<label for=\"e{tid}\">证据网址</label><input id=\"e{tid}\" name=\"e{tid}\" type=\"url\" value=\"{ev}\"{dis}><label for=\"n{tid}\">备注</label><input id=\"n{tid}\" name=\"n{tid}\" value=\"{nt}\"{dis}></fieldset>",
+            "<fieldset id=\"t{tid}\"><legend>{ind} {name}</legend><p class=\"sub\">规则：{rule}{guide}{coder} · 状态：{status}{note}</p>{proposal}<input type=\"hidden\" name=\"ver{tid}\" value=\"{ver}\"><label for=\"v{tid}\">数值</label>{input}<label for=\"e{tid}\">证据网址</label><input id=\"e{tid}\" name=\"e{tid}\" type=\"url\" value=\"{ev}\"{dis}><label for=\"n{tid}\">备注</label><input id=\"n{tid}\" name=\"n{tid}\" value=\"{nt}\"{dis}></fieldset>",
             tid = t.id,
             ind = esc(&t.indicator),
             name = esc(&node.name_zh),
             rule = esc(&rule_text),
             guide = leaf.scoring.as_deref().map(|g| format!(" · 说明：{}", esc(g))).unwrap_or_default(),
             coder = if t.coder == 2 { " · 独立第二编码" } else { "" },
+            proposal = monitor
+                .get(&(t.unit.clone(), t.indicator.clone()))
+                .filter(|p| p.source == "proposed")
+                .map(|p| format!(
+                    "<p class=\"notice\">监测建议值（仅供参考，须人工核验）：<strong>{}</strong>{}</p>",
+                    esc(&p.value),
+                    p.evidence_url.as_deref().map(|u| format!(" · <a href=\"{0}\" rel=\"noopener noreferrer\" target=\"_blank\">监测证据</a>", esc(u))).unwrap_or_default()
+                ))
+                .unwrap_or_default(),
             status = t.state.status.as_str(),
             note = t.state.note.as_deref().map(|n| format!(" · 复核意见：{}", esc(n))).unwrap_or_default(),
             ver = t.state.version,
@@ -569,7 +603,8 @@ pub async fn entry_save(
     )
     .await
     .map_err(Problem::page)?;
-    let mut r = entry_unit(&s, &caller, &fresh, &unit, Some(saved), &problems);
+    let monitor = c::proposals(&state, &s).await.map_err(Problem::page)?;
+    let mut r = entry_unit(&s, &caller, &fresh, &unit, Some(saved), &problems, &monitor);
     *r.status_mut() = StatusCode::CONFLICT;
     Ok(r)
 }
