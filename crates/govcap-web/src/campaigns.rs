@@ -104,18 +104,29 @@ pub async fn load(state: &AppState, id: i64) -> Result<Setup, Problem> {
     setup(c)
 }
 
+/// What a lead chooses when creating a campaign.
+#[derive(Debug, Clone)]
+pub struct Spec {
+    pub name: String,
+    pub year: i32,
+    /// Share of tasks coded twice (0–1).
+    pub double_share: f64,
+    pub seed: i64,
+    pub due_at: Option<String>,
+    pub monitor_run: Option<i64>,
+}
+
 /// Creates a campaign over the built-in framework and units.
-pub async fn create(
-    state: &AppState,
-    caller: &Caller,
-    name: &str,
-    year: i32,
-    double_share: f64,
-    seed: i64,
-    due_at: Option<String>,
-    monitor_run: Option<i64>,
-) -> Result<i64, Problem> {
+pub async fn create(state: &AppState, caller: &Caller, spec: Spec) -> Result<i64, Problem> {
     caller.require(Action::ManageCampaigns)?;
+    let Spec {
+        name,
+        year,
+        double_share,
+        seed,
+        due_at,
+        monitor_run,
+    } = spec;
     if let Some(m) = monitor_run {
         let runs = state.pool.with(|s| s.list_monitor_runs()).await?;
         if !runs.iter().any(|r| r.id == m) {
@@ -128,7 +139,7 @@ pub async fn create(
     if let Some(d) = &due_at {
         check_instant(d, "due")?;
     }
-    let name = name.trim();
+    let name = name.trim().to_string();
     if name.is_empty() || name.chars().count() > 200 {
         return Err(Problem::new(
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -149,7 +160,7 @@ pub async fn create(
     }
     let c = Campaign {
         id: 0,
-        name: name.to_string(),
+        name,
         year,
         framework_toml: DEFAULT_FRAMEWORK_TOML.to_string(),
         units_csv: govcap_io::units::DEFAULT_UNITS_CSV.to_string(),

@@ -47,17 +47,15 @@ pub async fn create(
     ApiJson(r): ApiJson<NewCampaign>,
 ) -> Result<(StatusCode, Json<Created>), Problem> {
     caller.require(Action::ManageCampaigns)?;
-    let id = c::create(
-        &state,
-        &caller,
-        &r.name,
-        r.year,
-        r.double_share.unwrap_or(0.1),
-        r.seed.unwrap_or(1),
-        r.due.filter(|d| !d.is_empty()),
-        r.monitor_run,
-    )
-    .await?;
+    let spec = c::Spec {
+        name: r.name,
+        year: r.year,
+        double_share: r.double_share.unwrap_or(0.1),
+        seed: r.seed.unwrap_or(1),
+        due_at: r.due.filter(|d| !d.is_empty()),
+        monitor_run: r.monitor_run,
+    };
+    let id = c::create(&state, &caller, spec).await?;
     Ok((StatusCode::CREATED, Json(Created { id })))
 }
 

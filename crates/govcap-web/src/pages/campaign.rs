@@ -115,7 +115,15 @@ pub async fn create(
             })
         })
         .transpose()?;
-    let id = c::create(&state, &caller, &f.name, f.year, share, 1, due, monitor_run)
+    let spec = c::Spec {
+        name: f.name,
+        year: f.year,
+        double_share: share,
+        seed: 1,
+        due_at: due,
+        monitor_run,
+    };
+    let id = c::create(&state, &caller, spec)
         .await
         .map_err(Problem::page)?;
     Ok(Redirect::to(&format!("/staff/campaigns/{id}")).into_response())
