@@ -685,7 +685,7 @@ pub struct SheetSaved {
 /// problem located by row and column in `errors`.
 #[utoipa::path(put, path = "/api/v1/campaigns/{id}/sheet", tag = "campaigns",
     params(("id" = i64, Path, description = "Campaign id")),
-    request_body(content = Vec<u8>, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+    request_body(content = Vec<u8>, content_type = "application/octet-stream", description = "The .xlsx file's bytes (any Content-Type is accepted)"),
     responses(
         (status = 200, description = "Imported", body = SheetSaved),
         (status = 422, description = "Refused, nothing saved; `errors` lists every problem", body = Problem, content_type = "application/problem+json"),
