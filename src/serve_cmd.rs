@@ -26,6 +26,9 @@ pub struct ServeArgs {
     /// Mark the session cookie Secure: set this when users reach the server over HTTPS.
     #[arg(long)]
     pub secure_cookies: bool,
+    /// Let evaluators' "capture now" fetch loopback and private addresses (intranet portals).
+    #[arg(long)]
+    pub capture_private: bool,
     /// Minutes of inactivity after which a session ends.
     #[arg(long, default_value_t = 30)]
     pub idle_minutes: u64,
@@ -66,6 +69,7 @@ pub fn serve(a: ServeArgs) -> anyhow::Result<()> {
     let config = govcap_web::Config {
         idle_timeout: std::time::Duration::from_secs(a.idle_minutes.max(1) * 60),
         secure_cookies: a.secure_cookies,
+        capture_private: a.capture_private,
         data_dir: a.data_dir,
         ..Default::default()
     };

@@ -381,6 +381,45 @@ pub fn run_watched(
     })
 }
 
+/// A PNG screenshot of `url` as a visitor sees it (`--screenshot`): what an evaluator's
+/// "capture now" keeps beside the archived response, so a reviewer sees the page as it was.
+/// Only `http` and `https` URLs; bounded by `timeout`; the profile is removed afterwards.
+pub fn screenshot(
+    chromium: &Path,
+    url: &str,
+    window: (u32, u32),
+    timeout: Duration,
+) -> Result<Vec<u8>, BrowserError> {
+    let lower = url.to_ascii_lowercase();
+    if !(lower.starts_with("http://") || lower.starts_with("https://"))
+        || url.chars().any(char::is_whitespace)
+    {
+        return Err(BrowserError::BadUrl(url.to_string()));
+    }
+    let profile = Profile::new("shot").map_err(BrowserError::Profile)?;
+    let png = profile.path().join("shot.png");
+    let mut args = headless_args(profile.path());
+    args.push(format!("--screenshot={}", png.display()));
+    args.push(format!("--window-size={},{}", window.0, window.1));
+    args.push("--virtual-time-budget=3000".into());
+    args.push(url.to_string());
+    let out = run(
+        chromium,
+        &args,
+        Limits {
+            timeout,
+            max_stdout: 1 << 20,
+        },
+    )?;
+    match std::fs::read(&png) {
+        Ok(bytes) if bytes.starts_with(b"\x89PNG") => Ok(bytes),
+        _ => Err(BrowserError::Failed {
+            status: out.status.to_string(),
+            detail: out.stderr_lines(3),
+        }),
+    }
+}
+
 /// How [`dump_dom`] loads a page.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DomOptions {

@@ -124,6 +124,41 @@ mod tests {
     use super::sniff;
 
     #[test]
+    fn internal_addresses_are_recognised() {
+        for ip in [
+            "127.0.0.1",
+            "10.1.2.3",
+            "192.168.0.1",
+            "172.16.5.4",
+            "169.254.169.254",
+            "100.64.0.1",
+            "0.0.0.0",
+            "::1",
+            "fd00::1",
+            "fe80::1",
+            "::ffff:127.0.0.1",
+        ] {
+            assert!(super::internal(ip.parse().unwrap()), "{ip}");
+        }
+        for ip in ["1.1.1.1", "202.108.22.5", "2400:3200::1"] {
+            assert!(!super::internal(ip.parse().unwrap()), "{ip}");
+        }
+    }
+
+    #[tokio::test]
+    async fn captures_of_internal_hosts_are_refused() {
+        for u in [
+            "http://127.0.0.1:8080/",
+            "http://localhost/",
+            "http://[::1]/x",
+            "http://user@10.0.0.1/",
+            "http://169.254.169.254/latest/meta-data",
+        ] {
+            assert!(super::refuse_private(u).await.is_err(), "{u}");
+        }
+    }
+
+    #[test]
     fn types_come_from_the_bytes() {
         assert_eq!(sniff(b"\x89PNG\r\n\x1a\nrest"), Some("image/png"));
         assert_eq!(sniff(b"%PDF-1.7\n"), Some("application/pdf"));
@@ -135,5 +170,213 @@ mod tests {
         );
         assert_eq!(sniff(b"<html><script>"), None);
         assert_eq!(sniff(b""), None);
+    }
+}
+
+/// What "capture now" kept.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct Capture {
+    /// The WARC record of the archived response (or of the failure).
+    pub record: String,
+    /// The archived page, sandboxed: what a reviewer opens.
+    pub url: String,
+    /// The screenshot (an evidence file), when Chromium is installed.
+    pub screenshot_url: Option<String>,
+    /// The fetch's outcome in words, when it failed.
+    pub error: Option<String>,
+}
+
+/// Fetches `url` now into the workspace's WARC store (`DATA_DIR/captures/warc/`), as the
+/// monitor fetches (bounded, archived request and response), and takes a screenshot with
+/// headless Chromium when there is one. For the assigned evaluator of `task_id`.
+pub async fn capture(
+    state: &AppState,
+    caller: &Caller,
+    task_id: i64,
+    url: &str,
+) -> Result<Capture, Problem> {
+    caller.require(Action::EnterValues)?;
+    let (_, t, _) = crate::campaigns::task(state, task_id).await?;
+    match t.state.assignee.as_deref() {
+        Some(a) if a == caller.name() => {}
+        Some(_) => {
+            return Err(Problem::forbidden(
+                "only the task's assigned evaluator captures its evidence",
+            ))
+        }
+        None => return Err(Problem::conflict("the task is not assigned yet")),
+    }
+    let lower = url.to_ascii_lowercase();
+    if !(lower.starts_with("http://") || lower.starts_with("https://"))
+        || url.len() > 2000
+        || url.contains(char::is_whitespace)
+    {
+        return Err(Problem::new(
+            axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+            "url: an http(s) URL of at most 2000 characters",
+        ));
+    }
+    if !state.config.capture_private {
+        refuse_private(url).await?;
+    }
+    let Some(dir) = state.config.data_dir.clone() else {
+        return Err(Problem::new(
+            axum::http::StatusCode::SERVICE_UNAVAILABLE,
+            "captures need a data directory: start the server with --data-dir DIR",
+        ));
+    };
+    let fetcher =
+        govcap_monitor::fetch::Fetcher::new(govcap_monitor::fetch::FetchConfig::default())
+            .map_err(|e| {
+                tracing::error!(error = %e, "cannot build the fetcher");
+                Problem::internal()
+            })?;
+    let opts = govcap_monitor::fetch::FetchOptions {
+        deadline: Some(tokio::time::Instant::now().into_std() + std::time::Duration::from_secs(20)),
+        ..Default::default()
+    };
+    let fetched = fetcher.fetch(url, &opts).await;
+    let error = fetched.error.clone();
+    let stamp = crate::clock::now_secs();
+    let warc_dir = dir.join("captures").join("warc");
+    let exchanges = fetched.exchanges.clone();
+    let record = tokio::task::spawn_blocking(move || -> std::io::Result<String> {
+        std::fs::create_dir_all(&warc_dir)?;
+        let path = warc_dir.join(format!(
+            "capture-task{task_id}-{stamp}-{}.warc.gz",
+            crate::auth::random_secret()
+                .chars()
+                .take(8)
+                .collect::<String>()
+        ));
+        let mut w = govcap_monitor::warc::WarcWriter::create(
+            &path,
+            govcap_monitor::warc::RecordIds::from_os(),
+            concat!("govcap/", env!("CARGO_PKG_VERSION")),
+        )?;
+        let mut last = String::new();
+        for ex in &exchanges {
+            last = w.write_exchange(ex)?.evidence().to_string();
+        }
+        w.flush()?;
+        Ok(last)
+    })
+    .await
+    .map_err(|_| Problem::internal())?
+    .map_err(|e| {
+        tracing::error!(error = %e, "cannot write the capture");
+        Problem::internal()
+    })?;
+    if record.is_empty() {
+        return Err(Problem::new(
+            axum::http::StatusCode::BAD_GATEWAY,
+            format!(
+                "nothing could be fetched from {url}: {}",
+                error.unwrap_or_default()
+            ),
+        ));
+    }
+    let mut screenshot_url = None;
+    if let Some(chromium) = govcap_browser::find_chromium() {
+        let u = url.to_string();
+        let shot = tokio::task::spawn_blocking(move || {
+            govcap_browser::screenshot(
+                &chromium,
+                &u,
+                (1280, 1600),
+                std::time::Duration::from_secs(30),
+            )
+        })
+        .await
+        .map_err(|_| Problem::internal())?;
+        match shot {
+            Ok(png) => {
+                let (sha, _, _) =
+                    upload(state, caller, &format!("task{task_id}-screenshot.png"), png).await?;
+                screenshot_url = Some(format!("/evidence/files/{sha}"));
+            }
+            Err(e) => tracing::warn!(error = %e, "screenshot failed"),
+        }
+    }
+    let view = format!(
+        "/staff/captures/evidence?record={}",
+        crate::pages::layout::url_escape(&record)
+    );
+    let actor = Actor::of(caller);
+    let (rec2, url2, shot2) = (record.clone(), url.to_string(), screenshot_url.clone());
+    state
+        .pool
+        .tx(true, move |tx| {
+            audit::record(
+                tx,
+                &actor,
+                "evidence.capture",
+                &format!("task/{task_id}"),
+                None,
+                Some(json!({"url": url2, "record": rec2, "screenshot": shot2})),
+            )
+        })
+        .await?;
+    Ok(Capture {
+        record,
+        url: view,
+        screenshot_url,
+        error,
+    })
+}
+
+/// Refuses a URL whose host is, or resolves to, a loopback, private, link-local or otherwise
+/// internal address: captures are of public portals (`--capture-private` lifts this).
+async fn refuse_private(url: &str) -> Result<(), Problem> {
+    let refuse = || {
+        Problem::new(
+            axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+            "url: captures are of public sites; this address is internal (the server was not started with --capture-private)",
+        )
+    };
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    let authority = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    let (host, port) = if let Some(v6) = authority.strip_prefix('[') {
+        let (h, p) = v6.split_once(']').unwrap_or((v6, ""));
+        (
+            h.to_string(),
+            p.trim_start_matches(':').parse().unwrap_or(80),
+        )
+    } else {
+        match authority.rsplit_once(':') {
+            Some((h, p)) => (h.to_string(), p.parse().unwrap_or(80)),
+            None => (authority.to_string(), 80u16),
+        }
+    };
+    let addrs: Vec<std::net::IpAddr> = tokio::net::lookup_host((host.as_str(), port))
+        .await
+        .map(|it| it.map(|a| a.ip()).collect())
+        .unwrap_or_default();
+    if addrs.is_empty() || addrs.iter().any(|ip| internal(*ip)) {
+        return Err(refuse());
+    }
+    Ok(())
+}
+
+fn internal(ip: std::net::IpAddr) -> bool {
+    match ip {
+        std::net::IpAddr::V4(v) => {
+            v.is_loopback()
+                || v.is_private()
+                || v.is_link_local()
+                || v.is_unspecified()
+                || v.is_broadcast()
+                || v.octets()[0] == 100 && (64..128).contains(&v.octets()[1])
+                || v.octets()[0] == 0
+        }
+        std::net::IpAddr::V6(v) => {
+            v.is_loopback()
+                || v.is_unspecified()
+                || (v.segments()[0] & 0xfe00) == 0xfc00
+                || (v.segments()[0] & 0xffc0) == 0xfe80
+                || v.to_ipv4_mapped()
+                    .is_some_and(|m| internal(std::net::IpAddr::V4(m)))
+        }
     }
 }

@@ -112,6 +112,8 @@ pub fn app(state: AppState) -> Router {
         .route("/staff/campaigns/{id}/review/{tid}", post(pages::campaign::review_save))
         .route("/staff/campaigns/{id}/{what}", post(pages::campaign::action))
         .route("/evidence/files/{sha}", get(evidence_file))
+        .route("/staff/captures/evidence", get(capture_page))
+        .route("/staff/captures/evidence/raw", get(capture_raw))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics_text))
@@ -218,6 +220,55 @@ async fn evidence_file(
         HeaderValue::from_static("private, max-age=31536000, immutable"),
     );
     Ok(r)
+}
+
+#[derive(serde::Deserialize)]
+struct RecordQuery {
+    record: String,
+}
+
+fn captures_dir(state: &AppState) -> Result<std::path::PathBuf, problem::Problem> {
+    state
+        .config
+        .data_dir
+        .as_ref()
+        .map(|d| d.join("captures"))
+        .ok_or_else(|| problem::Problem::not_found("the capture store (no --data-dir)").page())
+}
+
+/// A captured page, for the evaluation team: the record and the archived page, sandboxed.
+async fn capture_page(
+    State(state): State<AppState>,
+    caller: auth::Caller,
+    axum::extract::Query(q): axum::extract::Query<RecordQuery>,
+) -> Result<Response, Response> {
+    pages::staff::need(
+        &caller,
+        govcap_core::access::Action::ReadCampaigns,
+        "/staff/campaigns",
+    )?;
+    let dir = captures_dir(&state).map_err(IntoResponse::into_response)?;
+    let (path, rec) = pages::staff::find_in_dir(dir, &q.record)
+        .await
+        .map_err(IntoResponse::into_response)?;
+    let raw = format!(
+        "/staff/captures/evidence/raw?record={}",
+        pages::layout::url_escape(&q.record)
+    );
+    Ok(pages::staff::record_page(&caller, &path, &rec, &raw))
+}
+
+async fn capture_raw(
+    State(state): State<AppState>,
+    caller: auth::Caller,
+    axum::extract::Query(q): axum::extract::Query<RecordQuery>,
+) -> Result<Response, problem::Problem> {
+    caller
+        .require(govcap_core::access::Action::ReadCampaigns)
+        .map_err(problem::Problem::page)?;
+    let dir = captures_dir(&state)?;
+    let (_, rec) = pages::staff::find_in_dir(dir, &q.record).await?;
+    pages::staff::raw_response(&rec)
 }
 
 async fn healthz() -> &'static str {

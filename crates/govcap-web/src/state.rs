@@ -27,6 +27,9 @@ pub struct Config {
     pub data_dir: Option<PathBuf>,
     /// Largest request body accepted, in bytes.
     pub body_limit: usize,
+    /// Let "capture now" fetch loopback and private addresses (tests and intranet portals);
+    /// off by default so an account cannot make the server read internal services.
+    pub capture_private: bool,
 }
 
 impl Default for Config {
@@ -37,6 +40,7 @@ impl Default for Config {
             secure_cookies: false,
             data_dir: None,
             body_limit: 1 << 20,
+            capture_private: false,
         }
     }
 }

@@ -814,6 +814,65 @@ async fn campaign_workflow(s: &Server) {
         401
     );
 
+    // "Capture now": the page archived as WARC and, with Chromium, a screenshot.
+    let r = c
+        .post(url(&format!("/api/v1/tasks/{tid0}/capture")))
+        .bearer_auth(&ev2)
+        .json(&json!({"url": url("/login")}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403, "only the task's evaluator captures");
+    let r = c
+        .post(url(&format!("/api/v1/tasks/{tid0}/capture")))
+        .bearer_auth(&ev1)
+        .json(&json!({"url": url("/login")}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+    let cap: serde_json::Value = r.json().await.unwrap();
+    let view = lead_c
+        .get(url(cap["url"].as_str().unwrap()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(view.status(), 200);
+    assert!(view
+        .text()
+        .await
+        .unwrap()
+        .contains("<iframe class=\"evidence\" sandbox"));
+    let raw_url = cap["url"]
+        .as_str()
+        .unwrap()
+        .replace("/evidence?", "/evidence/raw?");
+    let raw = lead_c.get(url(&raw_url)).send().await.unwrap();
+    assert!(raw.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .starts_with("sandbox"));
+    assert!(
+        raw.text().await.unwrap().contains("id=\"username\""),
+        "the archived login page"
+    );
+    if std::env::var("GOVCAP_REQUIRE_BROWSER").is_ok_and(|v| v == "1") {
+        let shot = cap["screenshot_url"]
+            .as_str()
+            .expect("a screenshot with Chromium installed");
+        let png = ev_c
+            .get(url(shot))
+            .send()
+            .await
+            .unwrap()
+            .bytes()
+            .await
+            .unwrap();
+        assert!(png.starts_with(b"\x89PNG"));
+    } else if cap["screenshot_url"].is_null() {
+        eprintln!("capture: no Chromium here, so no screenshot was checked (GOVCAP_REQUIRE_BROWSER=1 requires it)");
+    }
+
     // Every step is in the audit trail.
     let admin = token(s, "admin").await;
     let log: serde_json::Value = c

@@ -44,6 +44,7 @@ fn request_for(
         ("post", "/api/v1/appeals/{id}/decision") => {
             Some(json!({"decision": "reject", "note": "n"}))
         }
+        ("post", "/api/v1/tasks/{id}/capture") => Some(json!({"url": "http://127.0.0.1:9/"})),
         _ => None,
     };
     (m, url, body)

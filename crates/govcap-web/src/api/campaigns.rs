@@ -751,3 +751,30 @@ pub async fn upload_evidence(
         }),
     ))
 }
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct CaptureRequest {
+    /// The page to archive now (http or https).
+    pub url: String,
+}
+
+/// "Capture now": fetches the page into the WARC evidence store and takes a screenshot with
+/// headless Chromium (when installed); use the returned `url` as the task's `evidence_url`.
+#[utoipa::path(post, path = "/api/v1/tasks/{id}/capture", tag = "campaigns", request_body = CaptureRequest,
+    params(("id" = i64, Path, description = "Task id")),
+    responses(
+        (status = 201, description = "Captured", body = crate::evidence::Capture),
+        (status = 403, description = "Not the task's evaluator", body = Problem, content_type = "application/problem+json"),
+        (status = 502, description = "Nothing could be fetched", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The server has no data directory", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn capture(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    ApiJson(r): ApiJson<CaptureRequest>,
+) -> Result<(StatusCode, Json<crate::evidence::Capture>), Problem> {
+    caller.require(Action::EnterValues)?;
+    let c = crate::evidence::capture(&state, &caller, id, r.url.trim()).await?;
+    Ok((StatusCode::CREATED, Json(c)))
+}

@@ -221,6 +221,11 @@ pub const OPERATIONS: &[Op] = &[
         path: "/api/v1/evidence",
         action: Action::Evidence,
     },
+    Op {
+        method: "post",
+        path: "/api/v1/tasks/{id}/capture",
+        action: Action::EnterValues,
+    },
 ];
 
 pub fn router() -> Router<AppState> {
@@ -266,6 +271,7 @@ pub fn router() -> Router<AppState> {
             get(campaigns::observations),
         )
         .route("/api/v1/campaigns/{id}/sheet.xlsx", get(campaigns::sheet))
+        .route("/api/v1/tasks/{id}/capture", post(campaigns::capture))
         .route(
             "/api/v1/evidence",
             post(campaigns::upload_evidence).layer(axum::extract::DefaultBodyLimit::max(
@@ -396,7 +402,7 @@ pub struct Paged<T> {
         campaigns::open_appeals, campaigns::freeze, campaigns::run, campaigns::observations,
         campaigns::assign, campaigns::put_value, campaigns::review, campaigns::adjudicate,
         campaigns::appeal, campaigns::decide, campaigns::sheet, campaigns::put_sheet,
-        campaigns::upload_evidence,
+        campaigns::upload_evidence, campaigns::capture,
     ),
     components(schemas(Problem)),
     modifiers(&Security),

@@ -395,14 +395,19 @@ async fn find_record(
         .into_iter()
         .find(|r| r.id == id)
         .ok_or_else(|| Problem::not_found(format!("monitor run {id}")).page())?;
-    let dir = std::path::PathBuf::from(run.out_dir);
+    find_in_dir(std::path::PathBuf::from(run.out_dir), record).await
+}
+
+/// A WARC record by id among the archives under `dir` (or `dir/warc`).
+pub(crate) async fn find_in_dir(
+    dir: std::path::PathBuf,
+    record: &str,
+) -> Result<(std::path::PathBuf, govcap_monitor::warc::WarcRecord), Problem> {
     let rec = record.to_string();
     tokio::task::spawn_blocking(move || govcap_monitor::warc::find_record(&dir, &rec))
         .await
         .map_err(|_| Problem::internal().page())?
-        .map_err(|e| {
-            Problem::not_found(format!("the evidence archive of monitor run {id} ({e})")).page()
-        })?
+        .map_err(|e| Problem::not_found(format!("the evidence archive ({e})")).page())?
         .ok_or_else(|| {
             Problem::not_found(format!(
                 "evidence record {}",
@@ -427,7 +432,21 @@ pub async fn evidence(
     let (path, rec) = find_record(&state, id, &q.record)
         .await
         .map_err(IntoResponse::into_response)?;
-    let mut body = signed_in_bar(&caller);
+    let raw = format!(
+        "/staff/monitor/{id}/evidence/raw?record={}",
+        layout::url_escape(&q.record)
+    );
+    Ok(record_page(&caller, &path, &rec, &raw))
+}
+
+/// The page of an archived record: headers, and the archived page framed from `raw_href`.
+pub(crate) fn record_page(
+    caller: &Caller,
+    path: &std::path::Path,
+    rec: &govcap_monitor::warc::WarcRecord,
+    raw_href: &str,
+) -> Response {
+    let mut body = signed_in_bar(caller);
     body.push_str(&format!(
         "<h1>证据记录 <small lang=\"en\">Evidence record</small></h1><p><code>{}</code> @ {}</p><pre>",
         esc(&path.display().to_string()),
@@ -443,15 +462,15 @@ pub async fn evidence(
             esc(&String::from_utf8_lossy(head))
         ));
         body.push_str(&format!(
-            "<p class=\"warn\">下方为存档页面的静态呈现：脚本不会执行，也不会加载外部资源。 The archived page below is shown sandboxed: its scripts never run and nothing is loaded from elsewhere.</p><iframe class=\"evidence\" sandbox title=\"archived page\" src=\"/staff/monitor/{id}/evidence/raw?record={}\"></iframe>",
-            layout::url_escape(&q.record)
+            "<p class=\"warn\">下方为存档页面的静态呈现：脚本不会执行，也不会加载外部资源。 The archived page below is shown sandboxed: its scripts never run and nothing is loaded from elsewhere.</p><iframe class=\"evidence\" sandbox title=\"archived page\" src=\"{}\"></iframe>",
+            esc(raw_href)
         ));
     }
     let mut r = page("证据 · govcap", &body);
     // This page frames the raw view from the same origin.
     r.headers_mut()
         .insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    Ok(r)
+    r
 }
 
 /// The archived payload itself, under `sandbox` (an opaque origin, no scripts) and a policy
@@ -466,6 +485,11 @@ pub async fn evidence_raw(
         .require(Action::ReadMonitoring)
         .map_err(Problem::page)?;
     let (_, rec) = find_record(&state, id, &q.record).await?;
+    raw_response(&rec)
+}
+
+/// The archived payload under `sandbox` and a policy that fetches nothing.
+pub(crate) fn raw_response(rec: &govcap_monitor::warc::WarcRecord) -> Result<Response, Problem> {
     let Some((head, payload)) = rec.http_parts() else {
         return Err(Problem::not_found("an HTTP response in this record").page());
     };

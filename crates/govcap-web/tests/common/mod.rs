@@ -162,7 +162,13 @@ pub async fn start_with(pool: std::sync::Arc<StorePool>, tmp: tempfile::TempDir)
     })
     .await
     .unwrap();
-    let state = AppState::new(pool, Config::default());
+    let config = Config {
+        data_dir: Some(tmp.path().join("data")),
+        // The tests capture pages of this very server, on loopback.
+        capture_private: true,
+        ..Config::default()
+    };
+    let state = AppState::new(pool, config);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr: SocketAddr = listener.local_addr().unwrap();
     let app = govcap_web::app(state.clone());
