@@ -83,16 +83,34 @@ fn setup(c: Campaign) -> Result<Setup, Problem> {
     let units = if c.units_csv == govcap_io::units::DEFAULT_UNITS_CSV {
         govcap_io::default_units()
     } else {
-        return Err(Problem::new(
-            StatusCode::NOT_IMPLEMENTED,
-            "campaigns with an uploaded unit list are not supported yet",
-        ));
+        read_units_text(&c.units_csv, "units.csv").map_err(|e| {
+            tracing::error!(campaign = c.id, error = %e, "stored unit list does not parse");
+            Problem::internal()
+        })?
     };
     Ok(Setup {
         campaign: c,
         fw,
         units,
     })
+}
+
+/// A unit list from its text, through the same reader as `--units FILE` (which reads files).
+fn read_units_text(text: &str, name: &str) -> Result<UnitSet, govcap_io::ImportError> {
+    let dir = std::env::temp_dir().join(format!("govcap-units-{}", crate::auth::random_secret()));
+    std::fs::create_dir_all(&dir).map_err(|e| govcap_io::ImportError::Xlsx {
+        file: name.to_string(),
+        reason: e.to_string(),
+    })?;
+    let path = dir.join(name);
+    let out = std::fs::write(&path, text.as_bytes())
+        .map_err(|e| govcap_io::ImportError::Xlsx {
+            file: name.to_string(),
+            reason: e.to_string(),
+        })
+        .and_then(|()| govcap_io::read_units(&path));
+    let _ = std::fs::remove_dir_all(&dir);
+    out
 }
 
 pub async fn load(state: &AppState, id: i64) -> Result<Setup, Problem> {
@@ -114,6 +132,10 @@ pub struct Spec {
     pub seed: i64,
     pub due_at: Option<String>,
     pub monitor_run: Option<i64>,
+    /// A framework of one's own (TOML, `docs/framework-format.md`); default: the built-in one.
+    pub framework_toml: Option<String>,
+    /// A unit list of one's own (CSV with `code,name[,province,…]`); default: the built-in 337.
+    pub units_csv: Option<String>,
 }
 
 /// Creates a campaign over the built-in framework and units.
@@ -126,7 +148,20 @@ pub async fn create(state: &AppState, caller: &Caller, spec: Spec) -> Result<i64
         seed,
         due_at,
         monitor_run,
+        framework_toml,
+        units_csv,
     } = spec;
+    let unprocessable = |msg: String| Problem::new(StatusCode::UNPROCESSABLE_ENTITY, msg);
+    if let Some(t) = &framework_toml {
+        Framework::from_toml(t).map_err(|e| unprocessable(format!("framework_toml: {e}")))?;
+    }
+    if let Some(u) = &units_csv {
+        let text = u.clone();
+        tokio::task::spawn_blocking(move || read_units_text(&text, "units.csv"))
+            .await
+            .map_err(|_| Problem::internal())?
+            .map_err(|e| unprocessable(format!("units_csv: {e}")))?;
+    }
     if let Some(m) = monitor_run {
         let runs = state.pool.with(|s| s.list_monitor_runs()).await?;
         if !runs.iter().any(|r| r.id == m) {
@@ -162,8 +197,8 @@ pub async fn create(state: &AppState, caller: &Caller, spec: Spec) -> Result<i64
         id: 0,
         name,
         year,
-        framework_toml: DEFAULT_FRAMEWORK_TOML.to_string(),
-        units_csv: govcap_io::units::DEFAULT_UNITS_CSV.to_string(),
+        framework_toml: framework_toml.unwrap_or_else(|| DEFAULT_FRAMEWORK_TOML.to_string()),
+        units_csv: units_csv.unwrap_or_else(|| govcap_io::units::DEFAULT_UNITS_CSV.to_string()),
         double_share: double_share.to_string(),
         seed,
         phase: "entry".into(),
@@ -185,7 +220,11 @@ pub async fn create(state: &AppState, caller: &Caller, spec: Spec) -> Result<i64
                 "campaign.create",
                 &format!("campaign/{id}"),
                 None,
-                Some(json!({"name": c.name, "year": c.year, "framework": "built-in", "units": "built-in 337", "double_share": c.double_share, "seed": c.seed, "monitor_run": c.monitor_run_id, "due_at": c.due_at})),
+                Some(json!({
+                    "name": c.name, "year": c.year,
+                    "framework": if c.framework_toml == DEFAULT_FRAMEWORK_TOML { "built-in".to_string() } else { format!("uploaded, sha256 {}", sha256_hex(c.framework_toml.as_bytes())) },
+                    "units": if c.units_csv == govcap_io::units::DEFAULT_UNITS_CSV { "built-in 337".to_string() } else { format!("uploaded, sha256 {}", sha256_hex(c.units_csv.as_bytes())) },
+                    "double_share": c.double_share, "seed": c.seed, "monitor_run": c.monitor_run_id, "due_at": c.due_at})),
             )?;
             Ok(id)
         })
@@ -980,7 +1019,11 @@ pub async fn compute_run(state: &AppState, caller: &Caller, id: i64) -> Result<i
             inputs: vec![
                 govcap_store::RunInput {
                     role: "units".into(),
-                    name: govcap_io::BUILTIN_UNITS.into(),
+                    name: if s.campaign.units_csv == govcap_io::units::DEFAULT_UNITS_CSV {
+                        govcap_io::BUILTIN_UNITS.into()
+                    } else {
+                        format!("campaign-{}-units.csv", s.campaign.id)
+                    },
                     sha256: sha256_hex(s.campaign.units_csv.as_bytes()),
                     bytes: s.campaign.units_csv.as_bytes().to_vec(),
                 },

@@ -997,11 +997,61 @@ async fn monitor_proposals(s: &Server) {
     assert!(!csv.contains(",S3.2,"), "hybrid leaves only once confirmed");
 }
 
+/// A campaign over a unit list and a framework of the team's own.
+async fn own_inputs(s: &Server) {
+    let lead = token(s, "lead").await;
+    let c = client();
+    let url = |p: &str| format!("{}{p}", s.base);
+    let r = c
+        .post(url("/api/v1/campaigns"))
+        .bearer_auth(&lead)
+        .json(&json!({"name": "x", "year": 2021, "framework_toml": "id = 1"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    assert!(r.json::<serde_json::Value>().await.unwrap()["detail"]
+        .as_str()
+        .unwrap()
+        .starts_with("framework_toml:"));
+    let r = c.post(url("/api/v1/campaigns")).bearer_auth(&lead).json(&json!({"name": "x", "year": 2021, "units_csv": "code,name\n510100,成都市\n510100,重复\n"})).send().await.unwrap();
+    assert_eq!(r.status(), 422, "a duplicate code is refused");
+    assert!(r.json::<serde_json::Value>().await.unwrap()["detail"]
+        .as_str()
+        .unwrap()
+        .starts_with("units_csv:"));
+    let units =
+        "code,name,province\n510100,成都市,四川省\n510300,自贡市,四川省\n530100,昆明市,云南省\n";
+    let r = c
+        .post(url("/api/v1/campaigns"))
+        .bearer_auth(&lead)
+        .json(&json!({"name": "西南三市", "year": 2021, "units_csv": units, "double_share": 0.0}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let cid = r.json::<serde_json::Value>().await.unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    let g: serde_json::Value = c
+        .post(url(&format!("/api/v1/campaigns/{cid}/tasks:generate")))
+        .bearer_auth(&lead)
+        .json(&json!({"evaluators": ["evaluator"]}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(g["tasks"], 3 * 16, "{g}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn campaign_on_sqlite() {
     let s = start(Db::Sqlite).await;
     campaign_workflow(&s).await;
     monitor_proposals(&s).await;
+    own_inputs(&s).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -1013,4 +1063,5 @@ async fn campaign_on_postgres() {
     let s = start(Db::Postgres(url, "govcap_web_campaign_test".into())).await;
     campaign_workflow(&s).await;
     monitor_proposals(&s).await;
+    own_inputs(&s).await;
 }

@@ -27,6 +27,11 @@ pub struct NewCampaign {
     /// A recorded monitor run (`govcap monitor run --db`): its findings give the automated
     /// leaves and, for hybrid leaves, the proposal shown to the evaluator.
     pub monitor_run: Option<i64>,
+    /// A framework of one's own as TOML text (default: the built-in 3/9/31 framework).
+    pub framework_toml: Option<String>,
+    /// A unit list of one's own as CSV text, `code,name[,province,region,…]` (default: the
+    /// built-in 337 units).
+    pub units_csv: Option<String>,
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -34,7 +39,7 @@ pub struct Created {
     pub id: i64,
 }
 
-/// Creates a campaign over the built-in framework and the built-in 337 units.
+/// Creates a campaign: the built-in framework and 337 units unless others are given.
 #[utoipa::path(post, path = "/api/v1/campaigns", tag = "campaigns", request_body = NewCampaign,
     responses(
         (status = 201, description = "Created", body = Created),
@@ -54,6 +59,8 @@ pub async fn create(
         seed: r.seed.unwrap_or(1),
         due_at: r.due.filter(|d| !d.is_empty()),
         monitor_run: r.monitor_run,
+        framework_toml: r.framework_toml.filter(|t| !t.trim().is_empty()),
+        units_csv: r.units_csv.filter(|t| !t.trim().is_empty()),
     };
     let id = c::create(&state, &caller, spec).await?;
     Ok((StatusCode::CREATED, Json(Created { id })))

@@ -53,7 +53,7 @@ pub async fn list(State(state): State<AppState>, caller: Caller) -> Result<Respo
     body.push_str("</tbody></table></div>");
     if caller.require(Action::ManageCampaigns).is_ok() {
         body.push_str(&format!(
-            "<h2>新建评估任务</h2><form method=\"post\" action=\"/staff/campaigns\">{}<label for=\"name\">名称</label><input id=\"name\" name=\"name\" required maxlength=\"200\"><label for=\"year\">年度</label><input id=\"year\" name=\"year\" type=\"number\" min=\"2000\" max=\"2100\" required><label for=\"share\">双人独立编码比例</label><input id=\"share\" name=\"double_share\" value=\"0.1\" inputmode=\"decimal\"><label for=\"due\">完成期限</label><input id=\"due\" name=\"due\" type=\"date\"><label for=\"mrun\">监测运行编号（自动指标与半自动指标的建议值来自它，可留空）</label><input id=\"mrun\" name=\"monitor_run\" inputmode=\"numeric\"><p>框架与单位：内置 3/9/31 指标框架与 337 个地级行政单位。</p><button type=\"submit\">创建</button></form>",
+            "<h2>新建评估任务</h2><form method=\"post\" action=\"/staff/campaigns\">{}<label for=\"name\">名称</label><input id=\"name\" name=\"name\" required maxlength=\"200\"><label for=\"year\">年度</label><input id=\"year\" name=\"year\" type=\"number\" min=\"2000\" max=\"2100\" required><label for=\"share\">双人独立编码比例</label><input id=\"share\" name=\"double_share\" value=\"0.1\" inputmode=\"decimal\"><label for=\"due\">完成期限</label><input id=\"due\" name=\"due\" type=\"date\"><label for=\"mrun\">监测运行编号（自动指标与半自动指标的建议值来自它，可留空）</label><input id=\"mrun\" name=\"monitor_run\" inputmode=\"numeric\"><label for=\"fw\">指标框架（TOML，留空则用内置 3/9/31 框架）</label><textarea id=\"fw\" name=\"framework_toml\" rows=\"4\" cols=\"60\"></textarea><label for=\"units\">单位列表（CSV：code,name,province…；留空则用内置 337 个地级行政单位）</label><textarea id=\"units\" name=\"units_csv\" rows=\"4\" cols=\"60\"></textarea><button type=\"submit\">创建</button></form>",
             csrf(&caller)
         ));
     }
@@ -71,6 +71,8 @@ pub struct NewForm {
     pub due: Option<String>,
     /// A recorded monitor run's id.
     pub monitor_run: Option<String>,
+    pub framework_toml: Option<String>,
+    pub units_csv: Option<String>,
 }
 
 pub async fn create(
@@ -122,6 +124,8 @@ pub async fn create(
         seed: 1,
         due_at: due,
         monitor_run,
+        framework_toml: f.framework_toml.filter(|t| !t.trim().is_empty()),
+        units_csv: f.units_csv.filter(|t| !t.trim().is_empty()),
     };
     let id = c::create(&state, &caller, spec)
         .await
