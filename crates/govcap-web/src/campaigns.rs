@@ -599,8 +599,11 @@ pub async fn enter(
     .await
 }
 
+/// Evidence is an http(s) URL, or this workspace's own evidence (an uploaded file or a capture).
 fn check_url(u: &str) -> Result<(), Problem> {
-    let ok = (u.starts_with("http://") || u.starts_with("https://"))
+    let own =
+        u.starts_with("/evidence/files/") || u.starts_with("/staff/captures/evidence?record=");
+    let ok = (u.starts_with("http://") || u.starts_with("https://") || own)
         && u.len() <= 2000
         && !u.contains(char::is_whitespace);
     if ok {
@@ -608,7 +611,7 @@ fn check_url(u: &str) -> Result<(), Problem> {
     } else {
         Err(Problem::new(
             StatusCode::UNPROCESSABLE_ENTITY,
-            "evidence_url: an http(s) URL of at most 2000 characters",
+            "evidence_url: an http(s) URL of at most 2000 characters, or the URL of an uploaded file or a capture",
         ))
     }
 }

@@ -109,6 +109,7 @@ pub fn app(state: AppState) -> Router {
         .route("/staff/campaigns/{id}/entry", get(pages::campaign::entry).post(pages::campaign::entry_save))
         .route("/staff/campaigns/{id}/review", get(pages::campaign::review_queue))
         .route("/staff/campaigns/{id}/sheet", post(pages::campaign::sheet_upload))
+        .route("/staff/campaigns/{id}/capture/{tid}", post(pages::campaign::capture_button))
         .route("/staff/campaigns/{id}/review/{tid}", post(pages::campaign::review_save))
         .route("/staff/campaigns/{id}/{what}", post(pages::campaign::action))
         .route("/evidence/files/{sha}", get(evidence_file))

@@ -873,6 +873,86 @@ async fn campaign_workflow(s: &Server) {
         eprintln!("capture: no Chromium here, so no screenshot was checked (GOVCAP_REQUIRE_BROWSER=1 requires it)");
     }
 
+    // The entry page's capture button: the typed values are saved, the page comes back with
+    // the capture in the task's evidence field.
+    let form = vec![
+        ("csrf_token".to_string(), ev_csrf.clone()),
+        (format!("e{tid0}"), url("/login")),
+    ];
+    let r = ev_c
+        .post(url(&format!(
+            "/staff/campaigns/{cid2}/capture/{tid0}?unit={unit0}"
+        )))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_redirection(), "{}", r.status());
+    let back = r.headers()["location"].to_str().unwrap().to_string();
+    assert!(
+        back.contains(&format!("captured={tid0}"))
+            && back.contains("capture_url=/staff/captures/evidence"),
+        "{back}"
+    );
+    let page = ev_c
+        .get(url(&back))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("已存证，保存后生效")
+            && page.contains("value=\"/staff/captures/evidence?record="),
+        "the capture is in the evidence field"
+    );
+    // Saving the page then keeps the capture as the task's evidence.
+    let capture_url = back
+        .split("capture_url=")
+        .nth(1)
+        .unwrap()
+        .split('#')
+        .next()
+        .unwrap();
+    let capture_url = capture_url
+        .replace("%3F", "?")
+        .replace("%3D", "=")
+        .replace("%3A", ":")
+        .replace("%3C", "<")
+        .replace("%3E", ">");
+    let cur: serde_json::Value = c
+        .get(url(&format!(
+            "/api/v1/campaigns/{cid2}/tasks?unit={unit0}&assignee=evaluator"
+        )))
+        .bearer_auth(&lead)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let cur = cur["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["id"] == tid0)
+        .unwrap()
+        .clone();
+    let r = put(
+        &ev1,
+        tid0,
+        json!({"value": cur["value"], "evidence_url": capture_url, "version": cur["version"]}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        r.status(),
+        200,
+        "a capture is valid evidence: {}",
+        r.text().await.unwrap()
+    );
+
     // Every step is in the audit trail.
     let admin = token(s, "admin").await;
     let log: serde_json::Value = c

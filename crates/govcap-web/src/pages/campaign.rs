@@ -347,6 +347,9 @@ pub struct UnitQuery {
     pub unit: Option<String>,
     /// Messages from the last save, shown once.
     pub saved: Option<usize>,
+    /// A capture just made: the task, and the archived page's URL to put in its evidence.
+    pub captured: Option<i64>,
+    pub capture_url: Option<String>,
 }
 
 /// `/staff/campaigns/{id}/entry`: the evaluator's units with open tasks; with `?unit=` the
@@ -405,17 +408,28 @@ pub async fn entry(
         }
         Some(unit) => {
             let monitor = c::proposals(&state, &s).await.map_err(err)?;
-            Ok(entry_unit(
-                &s,
-                &caller,
-                &mine,
-                &unit,
-                q.saved,
-                &[],
-                &monitor,
-            ))
+            let captured = q.captured.zip(
+                q.capture_url
+                    .as_deref()
+                    .filter(|u| u.starts_with("/staff/captures/")),
+            );
+            let notes = Notes {
+                saved: q.saved,
+                problems: &[],
+                captured,
+            };
+            Ok(entry_unit(&s, &caller, &mine, &unit, notes, &monitor))
         }
     }
+}
+
+/// What the entry page reports about the last action.
+#[derive(Default)]
+struct Notes<'a> {
+    saved: Option<usize>,
+    problems: &'a [(i64, String)],
+    /// A capture just made: the task and the archived page's URL for its evidence field.
+    captured: Option<(i64, &'a str)>,
 }
 
 /// One page with every task of this evaluator for one unit.
@@ -424,10 +438,14 @@ fn entry_unit(
     caller: &Caller,
     mine: &[TaskView],
     unit: &str,
-    saved: Option<usize>,
-    problems: &[(i64, String)],
+    notes: Notes,
     monitor: &c::Proposals,
 ) -> Response {
+    let Notes {
+        saved,
+        problems,
+        captured,
+    } = notes;
     let id = s.campaign.id;
     let u = s.units.get(unit);
     let portal = govcap_monitor::run::default_sites()
@@ -522,7 +540,7 @@ fn entry_unit(
             Rule::Continuous => "数值".to_string(),
         };
         body.push_str(&format!(
-            "<fieldset id=\"t{tid}\"><legend>{ind} {name}</legend><p class=\"sub\">规则：{rule}{guide}{coder} · 状态：{status}{note}</p>{proposal}<input type=\"hidden\" name=\"ver{tid}\" value=\"{ver}\"><label for=\"v{tid}\">数值</label>{input}<label for=\"e{tid}\">证据网址</label><input id=\"e{tid}\" name=\"e{tid}\" type=\"url\" value=\"{ev}\"{dis}><label for=\"n{tid}\">备注</label><input id=\"n{tid}\" name=\"n{tid}\" value=\"{nt}\"{dis}></fieldset>",
+            "<fieldset id=\"t{tid}\"><legend>{ind} {name}</legend><p class=\"sub\">规则：{rule}{guide}{coder} · 状态：{status}{note}</p>{proposal}<input type=\"hidden\" name=\"ver{tid}\" value=\"{ver}\"><label for=\"v{tid}\">数值</label>{input}<label for=\"e{tid}\">证据网址</label><input id=\"e{tid}\" name=\"e{tid}\" value=\"{ev}\"{dis}>{capture}<label for=\"n{tid}\">备注</label><input id=\"n{tid}\" name=\"n{tid}\" value=\"{nt}\"{dis}></fieldset>",
             tid = t.id,
             ind = esc(&t.indicator),
             name = esc(&node.name_zh),
@@ -541,7 +559,20 @@ fn entry_unit(
             status = t.state.status.as_str(),
             note = t.state.note.as_deref().map(|n| format!(" · 复核意见：{}", esc(n))).unwrap_or_default(),
             ver = t.state.version,
-            ev = esc(t.evidence_url.as_deref().unwrap_or("")),
+            ev = esc(match captured {
+                Some((ct, u)) if ct == t.id => u,
+                _ => t.evidence_url.as_deref().unwrap_or(""),
+            }),
+            capture = if editable {
+                format!(
+                    " <button type=\"submit\" formaction=\"/staff/campaigns/{id}/capture/{}?unit={}\" formnovalidate>立即存证</button>{}",
+                    t.id,
+                    layout::url_escape(unit),
+                    if captured.is_some_and(|(ct, _)| ct == t.id) { " <span role=\"status\">已存证，保存后生效</span>" } else { "" }
+                )
+            } else {
+                String::new()
+            },
             nt = esc(t.note.as_deref().unwrap_or("")),
             dis = if editable { "" } else { " disabled" },
         ));
@@ -564,39 +595,7 @@ pub async fn entry_save(
     caller.require(Action::EnterValues).map_err(Problem::page)?;
     let unit = q.unit.clone().unwrap_or_default();
     let me = caller.name().to_string();
-    let mine = c::tasks(
-        &state,
-        id,
-        &TaskFilter {
-            assignee: Some(me.clone()),
-            unit: Some(unit.clone()),
-            ..Default::default()
-        },
-    )
-    .await
-    .map_err(Problem::page)?;
-    let mut saved = 0;
-    let mut problems = Vec::new();
-    for t in &mine {
-        let Some(v) = get(&format!("v{}", t.id)) else {
-            continue;
-        };
-        let ev = get(&format!("e{}", t.id)).filter(|x| !x.trim().is_empty());
-        let note = get(&format!("n{}", t.id)).filter(|x| !x.trim().is_empty());
-        let ver: u64 = get(&format!("ver{}", t.id))
-            .and_then(|x| x.parse().ok())
-            .unwrap_or(0);
-        let unchanged = t.state.value.as_deref().unwrap_or("") == v.trim()
-            && t.evidence_url == ev
-            && t.note == note;
-        if v.trim().is_empty() || unchanged {
-            continue;
-        }
-        match c::enter(&state, &caller, t.id, &v, ev, note, ver).await {
-            Ok(_) => saved += 1,
-            Err(p) => problems.push((t.id, p.detail)),
-        }
-    }
+    let (saved, problems) = save_typed(&state, &caller, id, &unit, &f).await?;
     if problems.is_empty() {
         return Ok(Redirect::to(&format!(
             "/staff/campaigns/{id}/entry?unit={}&saved={saved}",
@@ -616,7 +615,12 @@ pub async fn entry_save(
     .await
     .map_err(Problem::page)?;
     let monitor = c::proposals(&state, &s).await.map_err(Problem::page)?;
-    let mut r = entry_unit(&s, &caller, &fresh, &unit, Some(saved), &problems, &monitor);
+    let notes = Notes {
+        saved: Some(saved),
+        problems: &problems,
+        captured: None,
+    };
+    let mut r = entry_unit(&s, &caller, &fresh, &unit, notes, &monitor);
     *r.status_mut() = StatusCode::CONFLICT;
     Ok(r)
 }
@@ -804,4 +808,102 @@ fn forecast_box(f: &c::Forecast) -> String {
         ));
     }
     out
+}
+
+/// The entry page's 立即存证 button (the whole form is submitted to here): the values typed so
+/// far are saved as by the save button, the task's evidence URL (or the unit's portal) is
+/// captured, and the page comes back with the capture in the task's evidence field.
+pub async fn capture_button(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((id, tid)): Path<(i64, i64)>,
+    Query(q): Query<UnitQuery>,
+    Form(f): Form<Vec<(String, String)>>,
+) -> Result<Response, Problem> {
+    let get = |k: &str| f.iter().find(|(x, _)| x == k).map(|(_, v)| v.clone());
+    caller.check_form_csrf(&get("csrf_token").unwrap_or_default())?;
+    let unit = q.unit.clone().unwrap_or_default();
+    // Nothing typed is lost: the form is saved first, as by the save button.
+    let (_, problems) = save_typed(&state, &caller, id, &unit, &f).await?;
+    if !problems.is_empty() {
+        let mut p = Problem::conflict(
+            "some values could not be saved, so nothing was captured; go back and correct them",
+        );
+        p.errors = Some(
+            problems
+                .iter()
+                .map(|(t, m)| format!("任务 {t}: {m}"))
+                .collect(),
+        );
+        return Err(p.page());
+    }
+    let portal = govcap_monitor::run::default_sites()
+        .into_iter()
+        .find(|x| x.code == unit)
+        .map(|x| x.url);
+    let target = get(&format!("e{tid}"))
+        .filter(|u| u.starts_with("http://") || u.starts_with("https://"))
+        .or(portal)
+        .ok_or_else(|| {
+            Problem::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "写入要存证的网址（http/https）后再点立即存证",
+            )
+            .page()
+        })?;
+    let cap = crate::evidence::capture(&state, &caller, tid, &target)
+        .await
+        .map_err(Problem::page)?;
+    Ok(Redirect::to(&format!(
+        "/staff/campaigns/{id}/entry?unit={}&captured={tid}&capture_url={}#t{tid}",
+        layout::url_escape(&unit),
+        layout::url_escape(&cap.url)
+    ))
+    .into_response())
+}
+
+/// Saves every value typed on an entry page that changed; each task is checked on its own.
+async fn save_typed(
+    state: &AppState,
+    caller: &Caller,
+    id: i64,
+    unit: &str,
+    f: &[(String, String)],
+) -> Result<(usize, Vec<(i64, String)>), Problem> {
+    let get = |k: &str| f.iter().find(|(x, _)| x == k).map(|(_, v)| v.clone());
+    let me = caller.name().to_string();
+    let mine = c::tasks(
+        state,
+        id,
+        &TaskFilter {
+            assignee: Some(me),
+            unit: Some(unit.to_string()),
+            ..Default::default()
+        },
+    )
+    .await
+    .map_err(Problem::page)?;
+    let mut saved = 0;
+    let mut problems = Vec::new();
+    for t in &mine {
+        let Some(v) = get(&format!("v{}", t.id)) else {
+            continue;
+        };
+        let ev = get(&format!("e{}", t.id)).filter(|x| !x.trim().is_empty());
+        let note = get(&format!("n{}", t.id)).filter(|x| !x.trim().is_empty());
+        let ver: u64 = get(&format!("ver{}", t.id))
+            .and_then(|x| x.parse().ok())
+            .unwrap_or(0);
+        let unchanged = t.state.value.as_deref().unwrap_or("") == v.trim()
+            && t.evidence_url == ev
+            && t.note == note;
+        if v.trim().is_empty() || unchanged {
+            continue;
+        }
+        match c::enter(state, caller, t.id, &v, ev, note, ver).await {
+            Ok(_) => saved += 1,
+            Err(p) => problems.push((t.id, p.detail)),
+        }
+    }
+    Ok((saved, problems))
 }
