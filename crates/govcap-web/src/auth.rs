@@ -207,19 +207,24 @@ impl FromRequestParts<AppState> for Caller {
             let h = id_hash.clone();
             let session = state
                 .pool
-                .tx(true, move |tx| {
+                .tx(false, move |tx| {
                     let now = crate::clock::now();
                     let cutoff = crate::clock::rfc3339_in(idle, true);
-                    let s = workspace::live_session(tx, &h, &now, &cutoff)?;
-                    // Move the idle clock at most once a minute: a page view is not a write.
-                    if let Some(s) = &s {
-                        if s.last_seen < crate::clock::rfc3339_in(Duration::from_secs(60), true) {
-                            workspace::touch_session(tx, &h, &now)?;
-                        }
-                    }
-                    Ok(s)
+                    workspace::live_session(tx, &h, &now, &cutoff)
                 })
                 .await?;
+            // Move the idle clock at most once a minute: a page view is not a write.
+            if let Some(s) = &session {
+                if s.last_seen < crate::clock::rfc3339_in(Duration::from_secs(60), true) {
+                    let h = id_hash.clone();
+                    state
+                        .pool
+                        .tx(true, move |tx| {
+                            workspace::touch_session(tx, &h, &crate::clock::now())
+                        })
+                        .await?;
+                }
+            }
             if let Some(s) = session {
                 if is_api && is_unsafe(&parts.method) {
                     let sent = parts

@@ -74,8 +74,13 @@ impl StorePool {
                 None => (pool.open)()?,
             };
             let out = f(store.as_mut());
-            // A store whose call failed may hold a broken connection; open a fresh one next time.
-            if out.is_ok() {
+            // A store whose database call failed may hold a broken connection: open a fresh one
+            // next time. Refusals (not found, conflict, bad input) leave the connection healthy.
+            let broken = matches!(
+                out,
+                Err(StoreError::Sqlite(_) | StoreError::Postgres(_) | StoreError::Corrupt(_))
+            );
+            if !broken {
                 if let Ok(mut idle) = pool.idle.lock() {
                     idle.push(store);
                 }
