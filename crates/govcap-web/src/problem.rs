@@ -103,7 +103,8 @@ impl IntoResponse for Problem {
         let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let retry = self.retry_after;
         let mut resp = if self.html {
-            let body = crate::pages::layout::error_page(status, &self.detail);
+            let errors = self.errors.clone().unwrap_or_default();
+            let body = crate::pages::layout::error_page_with(status, &self.detail, &errors);
             (status, body).into_response()
         } else {
             let body = serde_json::to_vec(&self).unwrap_or_default();

@@ -256,6 +256,11 @@ pub async fn dashboard(
             a["value"].as_f64().map_or("无法计算".to_string(), |v| format!("{v:.3}")),
         ));
     }
+    if agreement.is_empty() {
+        body.push_str(
+            "<tr><td colspan=\"6\">尚无双人编码配对（两份编码都录入后才计算）。</td></tr>",
+        );
+    }
     body.push_str("</tbody></table></div>");
     // Actions.
     if caller.require(Action::ManageCampaigns).is_ok() {
@@ -469,8 +474,9 @@ fn entry_unit(
             esc(msg)
         ));
     }
+    // The first submit button of the form is the one Enter presses: it must be the save.
     body.push_str(&format!(
-        "<form method=\"post\" action=\"/staff/campaigns/{id}/entry?unit={}\">{}",
+        "<form method=\"post\" action=\"/staff/campaigns/{id}/entry?unit={}\">{}<p><button type=\"submit\">保存本单位</button></p>",
         layout::url_escape(unit),
         csrf(caller)
     ));
@@ -485,12 +491,17 @@ fn entry_unit(
             Status::Todo | Status::Entered | Status::Returned | Status::Reopened
         ) && matches!(s.campaign.phase.as_str(), "entry" | "appeals");
         let value = t.state.value.clone().unwrap_or_default();
+        // The first field to fill gets the focus, so typing starts at once.
+        let dis_af = match (editable, first) {
+            (false, _) => " disabled",
+            (true, true) => " autofocus",
+            (true, false) => "",
+        };
         let input = match &leaf.rule {
             Rule::Graded { levels } => {
                 let mut sel = format!(
                     "<select id=\"v{0}\" name=\"v{0}\"{1}><option value=\"\">—</option>",
-                    t.id,
-                    if editable { "" } else { " disabled" }
+                    t.id, dis_af
                 );
                 for l in levels {
                     let chosen = if l.key == value || l.zh == value {
@@ -519,7 +530,7 @@ fn entry_unit(
                         };
                     format!("<option value=\"{v}\"{chosen}>{label}</option>")
                 };
-                format!("<select id=\"v{0}\" name=\"v{0}\"{1}><option value=\"\">—</option>{2}{3}</select>", t.id, if editable { "" } else { " disabled" }, opt("1", "是"), opt("0", "否"))
+                format!("<select id=\"v{0}\" name=\"v{0}\"{1}><option value=\"\">—</option>{2}{3}</select>", t.id, dis_af, opt("1", "是"), opt("0", "否"))
             }
             _ => format!(
                 "<input id=\"v{0}\" name=\"v{0}\" value=\"{1}\" inputmode=\"decimal\"{2}{3}>",

@@ -181,15 +181,28 @@ pub fn simple_page(lang_en: bool, title: &str, body: &str) -> String {
 const STAFF_CSS: &str = "form.inline{display:inline}button,input,select{font:inherit;padding:.3rem .6rem}label{display:block;margin:.6rem 0 .2rem}.notice{background:#e9f0f8;border-left:4px solid #1f5fa8;padding:.5rem .8rem}.warn{background:#fff4d6;border-left:4px solid #e0a800;padding:.5rem .8rem}code,pre{font-size:.85rem;white-space:pre-wrap;word-break:break-all}iframe.evidence{width:100%;height:70vh;border:1px solid #d9dee4}";
 
 pub fn error_page(status: StatusCode, detail: &str) -> Response {
+    error_page_with(status, detail, &[])
+}
+
+/// An error page listing every located problem (e.g. the rows of a refused spreadsheet).
+pub fn error_page_with(status: StatusCode, detail: &str, errors: &[String]) -> Response {
     let title = format!(
         "{} {}",
         status.as_u16(),
         status.canonical_reason().unwrap_or("")
     );
+    let mut list = String::new();
+    if !errors.is_empty() {
+        list.push_str("<ul>");
+        for e in errors.iter().take(500) {
+            list.push_str(&format!("<li>{}</li>", esc(e)));
+        }
+        list.push_str("</ul>");
+    }
     let body = format!(
-        "<h1>{}</h1><p class=\"warn\" role=\"alert\">{}</p><p><a href=\"/\">返回首页 / Home</a></p>",
+        "<h1>{}</h1><div class=\"warn\" role=\"alert\"><p>{}</p>{list}</div><p><a href=\"/staff/\">返回工作台 / Workspace</a> · <a href=\"/\">返回首页 / Home</a></p>",
         esc(&title),
-        esc(detail).replace('\n', "<br>")
+        esc(detail)
     );
     html(status, simple_page(false, &title, &body))
 }
