@@ -1,6 +1,9 @@
 //! Helpers shared by the end-to-end tests of the `govcap` binary.
 #![allow(dead_code)] // each test file uses its own subset
 
+#[cfg(unix)]
+pub mod e2e;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
