@@ -261,9 +261,16 @@ async function fillUnitByKeyboard(page, label) {
       await page.locator(`#n${t.id}`).focus();
     }
     await page.keyboard.type(`e2e ${label}`);
+    await page.keyboard.press('Tab'); // confidence
+    where = await active();
+    if (where !== `c${t.id}`) {
+      tabOrderOk = false;
+      await page.locator(`#c${t.id}`).focus();
+    }
+    await page.keyboard.press('ArrowDown'); // — → 高
     await page.keyboard.press('Tab');
   }
-  checkSoft(tabOrderOk, `${label}: Tab walks value → evidence → 立即存证 → note → next task`);
+  checkSoft(tabOrderOk, `${label}: Tab walks value → evidence → 立即存证 → note → confidence → next task`);
   const empty = Object.entries(filled).filter(([, v]) => !v);
   check(empty.length === 0, `${label}: every editable task got a value by keyboard (${Object.keys(filled).length} tasks${empty.length ? `; empty: ${empty.map(([k]) => k)}` : ''})`);
   return filled;

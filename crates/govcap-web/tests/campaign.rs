@@ -133,12 +133,34 @@ async fn campaign_workflow(s: &Server) {
     assert_eq!(r.status(), 422);
     let p: serde_json::Value = r.json().await.unwrap();
     assert!(p["detail"].as_str().unwrap().contains("binary rule"), "{p}");
-    let r = put(mine, tid, json!({"value": "是", "evidence_url": "http://127.0.0.1/portal", "note": "首页有入口", "version": v})).await.unwrap();
+    let r = put(mine, tid, json!({"value": "是", "evidence_url": "http://127.0.0.1/portal", "note": "首页有入口", "confidence": "sure", "version": v})).await.unwrap();
+    assert_eq!(r.status(), 422, "confidence is high, medium or low");
+    let r = put(mine, tid, json!({"value": "是", "evidence_url": "http://127.0.0.1/portal", "note": "首页有入口", "confidence": "高", "version": v})).await.unwrap();
     assert_eq!(r.status(), 200);
     let v2 = r.json::<serde_json::Value>().await.unwrap()["version"]
         .as_u64()
         .unwrap();
     assert_eq!(v2, v + 1);
+    let now: serde_json::Value = c
+        .get(url(&format!(
+            "/api/v1/campaigns/{cid}/tasks?unit=110000&indicator={}",
+            t["indicator"].as_str().unwrap()
+        )))
+        .bearer_auth(&lead)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let now = now["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["id"] == tid)
+        .unwrap()
+        .clone();
+    assert_eq!(now["confidence"], "high", "高 is read as high");
     // A second browser still on the old version is refused and told who changed the task.
     let r = put(mine, tid, json!({"value": "否", "version": v}))
         .await
@@ -462,6 +484,23 @@ async fn campaign_workflow(s: &Server) {
     assert_eq!(detail["phase"], "closed");
     assert_eq!(detail["run_id"], run_id);
     assert_eq!(detail["progress"]["confirmed"], 2);
+    let agreement_csv = c
+        .get(url(&format!("/api/v1/campaigns/{cid}/agreement.csv")))
+        .bearer_auth(&lead)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        agreement_csv.starts_with("\u{feff}indicator,name_zh,rule,pairs"),
+        "{agreement_csv}"
+    );
+    assert_eq!(
+        agreement_csv.lines().count(),
+        1 + detail["agreement"].as_array().unwrap().len()
+    );
     // The forecast: two confirmations this week, the rest open, past its due date.
     assert_eq!(detail["forecast"]["confirmed"], 2);
     assert_eq!(detail["forecast"]["open"], 337 * 16 - 2);

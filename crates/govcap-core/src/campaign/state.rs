@@ -21,6 +21,9 @@ pub enum Event {
     Entered {
         by: String,
         value: String,
+        /// The evaluator's confidence: `high`, `medium` or `low`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        confidence: Option<String>,
     },
     Reviewed {
         by: String,
@@ -86,6 +89,8 @@ pub struct TaskState {
     pub entered_by: Option<String>,
     /// Who confirmed it.
     pub confirmed_by: Option<String>,
+    /// The evaluator's confidence in the current value.
+    pub confidence: Option<String>,
     /// The current value is the lead's adjudication of a disagreeing double-coded pair.
     pub adjudicated: bool,
     /// The last reviewer's or decider's note (e.g. why a value was returned).
@@ -104,6 +109,7 @@ pub fn fold(events: &[Event]) -> TaskState {
         value: None,
         entered_by: None,
         confirmed_by: None,
+        confidence: None,
         adjudicated: false,
         note: None,
         version: 0,
@@ -119,8 +125,12 @@ pub fn fold(events: &[Event]) -> TaskState {
                     s.status = Status::Todo;
                 }
             }
-            Event::Entered { by, value } | Event::Adjudicated { by, value } => {
+            Event::Entered { by, value, .. } | Event::Adjudicated { by, value } => {
                 s.adjudicated = matches!(e, Event::Adjudicated { .. });
+                s.confidence = match e {
+                    Event::Entered { confidence, .. } => confidence.clone(),
+                    _ => None,
+                };
                 s.value = Some(value.clone());
                 s.entered_by = Some(by.clone());
                 s.confirmed_by = None;
@@ -258,6 +268,7 @@ mod tests {
         Event::Entered {
             by: by.into(),
             value: v.into(),
+            confidence: Some("high".into()),
         }
     }
 

@@ -252,6 +252,8 @@ pub struct TaskItem {
     pub value: Option<String>,
     pub entered_by: Option<String>,
     pub confirmed_by: Option<String>,
+    /// The evaluator's confidence in the value: high, medium or low.
+    pub confidence: Option<String>,
     pub evidence_url: Option<String>,
     pub note: Option<String>,
     /// For a hybrid leaf: the monitor's proposed value, a starting point, never final.
@@ -278,6 +280,7 @@ pub fn task_item_with(t: &TaskView, p: Option<&c::Proposal>) -> TaskItem {
         value: t.state.value.clone(),
         entered_by: t.state.entered_by.clone(),
         confirmed_by: t.state.confirmed_by.clone(),
+        confidence: t.state.confidence.clone(),
         evidence_url: t.evidence_url.clone(),
         note: t.note.clone(),
         proposed_value: p.map(|p| p.value.clone()),
@@ -368,6 +371,8 @@ pub struct PutValue {
     pub value: String,
     pub evidence_url: Option<String>,
     pub note: Option<String>,
+    /// The evaluator's confidence: high, medium or low.
+    pub confidence: Option<String>,
     /// The version the evaluator saw.
     pub version: u64,
 }
@@ -389,16 +394,13 @@ pub async fn put_value(
     ApiJson(r): ApiJson<PutValue>,
 ) -> Result<Json<Versioned>, Problem> {
     caller.require(Action::EnterValues)?;
-    let version = c::enter(
-        &state,
-        &caller,
-        id,
-        &r.value,
-        r.evidence_url.filter(|u| !u.is_empty()),
-        r.note.filter(|n| !n.is_empty()),
-        r.version,
-    )
-    .await?;
+    let entry = c::Entry {
+        value: r.value,
+        evidence_url: r.evidence_url.filter(|u| !u.is_empty()),
+        note: r.note.filter(|n| !n.is_empty()),
+        confidence: r.confidence,
+    };
+    let version = c::enter(&state, &caller, id, entry, r.version).await?;
     Ok(Json(Versioned { id, version }))
 }
 
@@ -784,4 +786,60 @@ pub async fn capture(
     caller.require(Action::EnterValues)?;
     let c = crate::evidence::capture(&state, &caller, id, r.url.trim()).await?;
     Ok((StatusCode::CREATED, Json(c)))
+}
+
+/// The agreement of the double-coded sample per indicator, as CSV (UTF-8 with BOM for Excel).
+#[utoipa::path(get, path = "/api/v1/campaigns/{id}/agreement.csv", tag = "campaigns",
+    params(("id" = i64, Path, description = "Campaign id")),
+    responses(
+        (status = 200, description = "CSV", content_type = "text/csv"),
+        (status = 404, description = "No such campaign", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn agreement_csv(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> Result<Response, Problem> {
+    caller.require(Action::ReadCampaigns)?;
+    let s = c::load(&state, id).await?;
+    let all = c::tasks(&state, id, &TaskFilter::default()).await?;
+    let mut out =
+        String::from("\u{feff}indicator,name_zh,rule,pairs,percent_agreement,statistic,value\n");
+    for a in c::agreement(&s, &all) {
+        let cells = [
+            a["indicator"].as_str().unwrap_or("").to_string(),
+            a["name_zh"].as_str().unwrap_or("").to_string(),
+            a["rule"].as_str().unwrap_or("").to_string(),
+            a["pairs"].to_string(),
+            a["percent_agreement"]
+                .as_f64()
+                .map(|v| v.to_string())
+                .unwrap_or_default(),
+            a["statistic"].as_str().unwrap_or("").to_string(),
+            a["value"]
+                .as_f64()
+                .map(|v| v.to_string())
+                .unwrap_or_default(),
+        ];
+        let line: Vec<String> = cells
+            .iter()
+            .map(|c| crate::pages::staff::csv_cell(c))
+            .collect();
+        out.push_str(&line.join(","));
+        out.push('\n');
+    }
+    Ok((
+        [
+            (
+                axum::http::header::CONTENT_TYPE,
+                "text/csv; charset=utf-8".to_string(),
+            ),
+            (
+                axum::http::header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"campaign-{id}-agreement.csv\""),
+            ),
+        ],
+        out,
+    )
+        .into_response())
 }

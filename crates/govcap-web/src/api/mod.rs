@@ -226,6 +226,11 @@ pub const OPERATIONS: &[Op] = &[
         path: "/api/v1/tasks/{id}/capture",
         action: Action::EnterValues,
     },
+    Op {
+        method: "get",
+        path: "/api/v1/campaigns/{id}/agreement.csv",
+        action: Action::ReadCampaigns,
+    },
 ];
 
 pub fn router() -> Router<AppState> {
@@ -272,6 +277,10 @@ pub fn router() -> Router<AppState> {
         )
         .route("/api/v1/campaigns/{id}/sheet.xlsx", get(campaigns::sheet))
         .route("/api/v1/tasks/{id}/capture", post(campaigns::capture))
+        .route(
+            "/api/v1/campaigns/{id}/agreement.csv",
+            get(campaigns::agreement_csv),
+        )
         .route(
             "/api/v1/evidence",
             post(campaigns::upload_evidence).layer(axum::extract::DefaultBodyLimit::max(
@@ -402,7 +411,7 @@ pub struct Paged<T> {
         campaigns::open_appeals, campaigns::freeze, campaigns::run, campaigns::observations,
         campaigns::assign, campaigns::put_value, campaigns::review, campaigns::adjudicate,
         campaigns::appeal, campaigns::decide, campaigns::sheet, campaigns::put_sheet,
-        campaigns::upload_evidence, campaigns::capture,
+        campaigns::upload_evidence, campaigns::capture, campaigns::agreement_csv,
     ),
     components(schemas(Problem)),
     modifiers(&Security),

@@ -556,16 +556,54 @@ pub async fn reassign(
 }
 
 /// The assigned evaluator enters a value, validated by the leaf's rule exactly as import does.
+/// What an evaluator enters for a task.
+#[derive(Debug, Clone, Default)]
+pub struct Entry {
+    pub value: String,
+    pub evidence_url: Option<String>,
+    pub note: Option<String>,
+    /// `high`, `medium` or `low` (高/中/低 read as the same).
+    pub confidence: Option<String>,
+}
+
+/// The confidence levels, read from English or Chinese.
+pub fn confidence_of(s: &str) -> Option<&'static str> {
+    match s.trim().to_lowercase().as_str() {
+        "high" | "高" => Some("high"),
+        "medium" | "中" => Some("medium"),
+        "low" | "低" => Some("low"),
+        _ => None,
+    }
+}
+
 pub async fn enter(
     state: &AppState,
     caller: &Caller,
     task_id: i64,
-    value: &str,
-    evidence_url: Option<String>,
-    note: Option<String>,
+    entry: Entry,
     version: u64,
 ) -> Result<u64, Problem> {
     caller.require(Action::EnterValues)?;
+    let Entry {
+        value,
+        evidence_url,
+        note,
+        confidence,
+    } = entry;
+    let value = value.as_str();
+    let confidence = match confidence
+        .as_deref()
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+    {
+        None => None,
+        Some(c) => Some(confidence_of(c).ok_or_else(|| {
+            Problem::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "confidence: high, medium or low",
+            )
+        })?),
+    };
     let (s, t, _) = task(state, task_id).await?;
     if !matches!(s.campaign.phase.as_str(), "entry" | "appeals") {
         return Err(Problem::conflict(format!(
@@ -596,6 +634,7 @@ pub async fn enter(
     let ev = Event::Entered {
         by: caller.name().to_string(),
         value: v.to_string(),
+        confidence: confidence.map(str::to_string),
     };
     write(
         state,

@@ -177,7 +177,11 @@ pub async fn import_sheet(
         .tx(true, move |tx| {
             let now = crate::clock::now();
             for (t, value, ev, note) in &writes {
-                let e = Event::Entered { by: actor.name.clone(), value: value.clone() };
+                let e = Event::Entered {
+                    by: actor.name.clone(),
+                    value: value.clone(),
+                    confidence: None,
+                };
                 append(tx, t.id, t.state.version, &now, &actor.name, &e, ev.as_deref(), note.as_deref())?;
                 audit::record(
                     tx,

@@ -243,7 +243,8 @@ pub async fn dashboard(
     });
     // Agreement.
     let agreement = c::agreement(&s, &all);
-    body.push_str("<h2>评估员一致性 <small lang=\"en\">Inter-rater agreement</small></h2><p>双人独立编码样本，二值与分级指标用 Cohen's κ，连续指标用 Krippendorff's α（区间）。</p><div class=\"tablewrap\"><table><thead><tr><th scope=\"col\">指标</th><th scope=\"col\">规则</th><th scope=\"col\" class=\"n\">配对数</th><th scope=\"col\" class=\"n\">一致比例</th><th scope=\"col\">统计量</th><th scope=\"col\" class=\"n\">值</th></tr></thead><tbody>");
+    body.push_str(&format!("<h2>评估员一致性 <small lang=\"en\">Inter-rater agreement</small></h2><p>双人独立编码样本，二值与分级指标用 Cohen's κ，连续指标用 Krippendorff's α（区间）。 <a href=\"/api/v1/campaigns/{id}/agreement.csv\">导出 CSV</a></p>"));
+    body.push_str("<div class=\"tablewrap\"><table><thead><tr><th scope=\"col\">指标</th><th scope=\"col\">规则</th><th scope=\"col\" class=\"n\">配对数</th><th scope=\"col\" class=\"n\">一致比例</th><th scope=\"col\">统计量</th><th scope=\"col\" class=\"n\">值</th></tr></thead><tbody>");
     for a in &agreement {
         body.push_str(&format!(
             "<tr><td>{} {}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{:.0} %</td><td>{}</td><td class=\"n\">{}</td></tr>",
@@ -551,7 +552,7 @@ fn entry_unit(
             Rule::Continuous => "数值".to_string(),
         };
         body.push_str(&format!(
-            "<fieldset id=\"t{tid}\"><legend>{ind} {name}</legend><p class=\"sub\">规则：{rule}{guide}{coder} · 状态：{status}{note}</p>{proposal}<input type=\"hidden\" name=\"ver{tid}\" value=\"{ver}\"><label for=\"v{tid}\">数值</label>{input}<label for=\"e{tid}\">证据网址</label><input id=\"e{tid}\" name=\"e{tid}\" value=\"{ev}\"{dis}>{capture}<label for=\"n{tid}\">备注</label><input id=\"n{tid}\" name=\"n{tid}\" value=\"{nt}\"{dis}></fieldset>",
+            "<fieldset id=\"t{tid}\"><legend>{ind} {name}</legend><p class=\"sub\">规则：{rule}{guide}{coder} · 状态：{status}{note}</p>{proposal}<input type=\"hidden\" name=\"ver{tid}\" value=\"{ver}\"><label for=\"v{tid}\">数值</label>{input}<label for=\"e{tid}\">证据网址</label><input id=\"e{tid}\" name=\"e{tid}\" value=\"{ev}\"{dis}>{capture}<label for=\"n{tid}\">备注</label><input id=\"n{tid}\" name=\"n{tid}\" value=\"{nt}\"{dis}><label for=\"c{tid}\">把握程度</label><select id=\"c{tid}\" name=\"c{tid}\"{dis}>{conf}</select></fieldset>",
             tid = t.id,
             ind = esc(&t.indicator),
             name = esc(&node.name_zh),
@@ -585,6 +586,13 @@ fn entry_unit(
                 String::new()
             },
             nt = esc(t.note.as_deref().unwrap_or("")),
+            conf = [("", "—"), ("high", "高"), ("medium", "中"), ("low", "低")]
+                .iter()
+                .map(|(k, l)| format!(
+                    "<option value=\"{k}\"{}>{l}</option>",
+                    if t.state.confidence.as_deref().unwrap_or("") == *k { " selected" } else { "" }
+                ))
+                .collect::<String>(),
             dis = if editable { "" } else { " disabled" },
         ));
     }
@@ -905,13 +913,21 @@ async fn save_typed(
         let ver: u64 = get(&format!("ver{}", t.id))
             .and_then(|x| x.parse().ok())
             .unwrap_or(0);
+        let conf = get(&format!("c{}", t.id)).filter(|x| !x.trim().is_empty());
         let unchanged = t.state.value.as_deref().unwrap_or("") == v.trim()
             && t.evidence_url == ev
-            && t.note == note;
+            && t.note == note
+            && t.state.confidence == conf;
         if v.trim().is_empty() || unchanged {
             continue;
         }
-        match c::enter(state, caller, t.id, &v, ev, note, ver).await {
+        let entry = c::Entry {
+            value: v.clone(),
+            evidence_url: ev,
+            note,
+            confidence: conf,
+        };
+        match c::enter(state, caller, t.id, entry, ver).await {
             Ok(_) => saved += 1,
             Err(p) => problems.push((t.id, p.detail)),
         }
