@@ -19,7 +19,9 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use common::e2e::{add_user, chromium, e2e_dir, on_path, run_bounded, skip, start_serve, Server};
+use common::e2e::{
+    add_user, browser_ready, e2e_dir, on_path, run_bounded, skip, start_serve, Server,
+};
 use common::{text, tmp};
 
 const LEAD_PASSWORD: &str = "lead-password-campaign-e2e";
@@ -58,28 +60,7 @@ fn campaign_workflow_in_a_real_browser() {
     const TEST: &str = "campaign_e2e::campaign_workflow_in_a_real_browser";
     const VAR: &str = "GOVCAP_REQUIRE_BROWSER";
     let e2e = e2e_dir();
-    if !on_path("node", "--version") {
-        skip(TEST, VAR, "Node.js is not installed");
-        return;
-    }
-    if !e2e
-        .join("node_modules/playwright-core/package.json")
-        .is_file()
-        || !e2e.join("node_modules/axe-core/axe.min.js").is_file()
-    {
-        skip(
-            TEST,
-            VAR,
-            "e2e/node_modules is missing (run `npm ci --prefix e2e`)",
-        );
-        return;
-    }
-    let Some(browser) = chromium() else {
-        skip(
-            TEST,
-            VAR,
-            "Chromium is not installed (apt-get install chromium)",
-        );
+    let Some(browser) = browser_ready(TEST, VAR) else {
         return;
     };
     // The downloaded task sheet is filled with Python's zipfile (no XLSX writer in e2e/).

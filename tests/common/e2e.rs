@@ -171,3 +171,33 @@ pub fn start_serve(dir: &Path, db: &str) -> Server {
     }
     server
 }
+
+/// Node.js, the e2e packages and Chromium, or a visible skip (a failure when `var` is 1).
+pub fn browser_ready(test: &str, var: &str) -> Option<PathBuf> {
+    let e2e = e2e_dir();
+    if !on_path("node", "--version") {
+        skip(test, var, "Node.js is not installed");
+        return None;
+    }
+    let packages = e2e
+        .join("node_modules/playwright-core/package.json")
+        .is_file()
+        && e2e.join("node_modules/axe-core/axe.min.js").is_file();
+    if !packages {
+        skip(
+            test,
+            var,
+            "e2e/node_modules is missing (run `npm ci --prefix e2e`)",
+        );
+        return None;
+    }
+    let browser = chromium();
+    if browser.is_none() {
+        skip(
+            test,
+            var,
+            "Chromium is not installed (apt-get install chromium)",
+        );
+    }
+    browser
+}

@@ -141,21 +141,24 @@ pub async fn previous_for(
     caller: &Caller,
     run: &LoadedRun,
 ) -> Result<Option<i64>, Problem> {
-    let visible = visible(state, caller).await?;
+    Ok(previous_in(&visible(state, caller).await?, run))
+}
+
+/// [`previous_for`] over a listing the caller already has (the runs it may see).
+pub fn previous_in(visible: &[ListedRun], run: &LoadedRun) -> Option<i64> {
     if let Some(p) = run.summary.previous_run {
         if visible.iter().any(|r| r.summary.id == p) {
-            return Ok(Some(p));
+            return Some(p);
         }
     }
-    Ok(visible
+    visible
         .iter()
         .filter(|r| {
             r.summary.year == run.summary.year - 1
                 && r.summary.framework_id == run.summary.framework_id
-                && (r.published || caller.require(Action::ReadAllRuns).is_ok())
         })
         .map(|r| r.summary.id)
-        .max())
+        .max()
 }
 
 /// Publishes or unpublishes a run, with its audit entry, in one transaction.

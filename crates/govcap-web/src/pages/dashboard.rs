@@ -59,11 +59,10 @@ fn lang(en: bool) -> Lang {
 /// The report pages of a run, rendered once per (run, comparison run, language).
 async fn report_pages(
     state: &AppState,
-    caller: &Caller,
     run: Arc<LoadedRun>,
+    prev_id: Option<i64>,
     en: bool,
 ) -> Result<Arc<Pages>, Problem> {
-    let prev_id = runs::previous_for(state, caller, &run).await?;
     let key = (run.summary.id, prev_id, lang(en));
     if let Some(p) = state
         .caches
@@ -119,21 +118,28 @@ async fn report_file(
     caller
         .require(Action::ReadPublished)
         .map_err(Problem::page)?;
-    let run = runs::get(&state, &caller, id)
+    // One listing answers visibility, publication and the comparison run: this is the
+    // dashboard's hot path.
+    let listed = runs::visible(&state, &caller)
         .await
         .map_err(Problem::page)?;
+    let Some(entry) = listed.iter().find(|r| r.summary.id == id) else {
+        return Err(Problem::not_found(format!("run {id}")).page());
+    };
+    let published = entry.published;
+    let run = runs::load(&state, id).await.map_err(Problem::page)?;
     let path = if path.is_empty() {
         "index.html".to_string()
     } else {
         path
     };
-    let pages = report_pages(&state, &caller, Arc::clone(&run), en)
+    let prev_id = runs::previous_in(&listed, &run);
+    let pages = report_pages(&state, Arc::clone(&run), prev_id, en)
         .await
         .map_err(Problem::page)?;
     let Some(page) = pages.get(&path) else {
         return Err(Problem::not_found(format!("page {}", clip(&path))).page());
     };
-    let published = runs::published_ids(&state).await?.contains(&id);
     let mut c = chrome(&caller, &headers, en, &format!("/runs/{id}/{path}"));
     if let Some(code) = path
         .strip_prefix("units/")
