@@ -27,12 +27,15 @@ pub struct Campaign {
     /// ones.
     pub monitor_run_id: Option<i64>,
     pub run_id: Option<i64>,
+    /// The run computed from the values confirmed when appeals opened: what units appeal.
+    pub provisional_run_id: Option<i64>,
     pub created_by: String,
     pub created_at: String,
 }
 
 const COLS: &str = "id, name, year, framework_toml, units_csv, double_share, seed, phase, \
-                    appeal_deadline, run_id, created_by, created_at, due_at, monitor_run_id";
+                    appeal_deadline, run_id, created_by, created_at, due_at, monitor_run_id, \
+                    provisional_run_id";
 
 fn campaign_from(r: &Row) -> Result<Campaign, StoreError> {
     Ok(Campaign {
@@ -50,6 +53,7 @@ fn campaign_from(r: &Row) -> Result<Campaign, StoreError> {
         created_at: r.text(11)?,
         due_at: r.opt_text(12)?,
         monitor_run_id: r.opt_int(13)?,
+        provisional_run_id: r.opt_int(14)?,
     })
 }
 
@@ -113,6 +117,15 @@ pub fn set_phase(
             run_id.into(),
             id.into(),
         ],
+    )?;
+    Ok(())
+}
+
+/// Records the provisional run shown to units during appeals.
+pub fn set_provisional_run(tx: &mut dyn Tx, id: i64, run_id: i64) -> Result<(), StoreError> {
+    tx.exec(
+        "UPDATE campaign SET provisional_run_id = $1 WHERE id = $2",
+        &[run_id.into(), id.into()],
     )?;
     Ok(())
 }

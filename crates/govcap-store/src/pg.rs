@@ -247,6 +247,10 @@ CREATE TABLE evidence_file (
     uploaded_at TEXT    NOT NULL
 );
 "#,
+    // 7: the provisional run computed when a campaign opens its appeals (what units see).
+    r#"
+ALTER TABLE campaign ADD COLUMN provisional_run_id BIGINT REFERENCES run (id);
+"#,
 ];
 
 /// Arbitrary first key of the advisory lock that serialises migrations (the second key is the

@@ -246,6 +246,10 @@ CREATE TABLE evidence_file (
     uploaded_at TEXT    NOT NULL
 ) STRICT;
 "#,
+    // 7: the provisional run computed when a campaign opens its appeals (what units see).
+    r#"
+ALTER TABLE campaign ADD COLUMN provisional_run_id INTEGER REFERENCES run (id);
+"#,
 ];
 
 /// A store in a SQLite file, in WAL mode (readers do not block the writer) with foreign keys

@@ -154,8 +154,77 @@ mod tests {
             "http://user@10.0.0.1/",
             "http://169.254.169.254/latest/meta-data",
         ] {
-            assert!(super::refuse_private(u).await.is_err(), "{u}");
+            assert!(super::refuse_private(u.to_string()).await.is_err(), "{u}");
         }
+    }
+
+    /// One-response-per-connection HTTP server on loopback answering `reply` to everything.
+    async fn serve(reply: String) -> u16 {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = l.local_addr().unwrap().port();
+        tokio::spawn(async move {
+            while let Ok((mut s, _)) = l.accept().await {
+                let mut buf = [0u8; 4096];
+                let _ = s.read(&mut buf).await;
+                let _ = s.write_all(reply.as_bytes()).await;
+                let _ = s.shutdown().await;
+            }
+        });
+        port
+    }
+
+    #[tokio::test]
+    async fn a_redirect_to_another_host_is_checked_before_it_is_followed() {
+        let body = "<html><title>t</title></html>";
+        let inner = serve(format!(
+            "HTTP/1.1 200 OK\r\ncontent-type: text/html\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+            body.len()
+        ))
+        .await;
+        let outer = serve(format!(
+            "HTTP/1.1 302 Found\r\nlocation: http://127.0.0.1:{inner}/secret\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
+        ))
+        .await;
+        let fetcher =
+            govcap_monitor::fetch::Fetcher::new(govcap_monitor::fetch::FetchConfig::default())
+                .unwrap();
+        let opts = govcap_monitor::fetch::FetchOptions {
+            hold_cross_host: true,
+            ..Default::default()
+        };
+        let start = format!("http://127.0.0.1:{outer}/");
+        let inner_host = format!(":{inner}/");
+        // The checker stands in for "internal": it refuses the second host only.
+        let refused = super::fetch_checked(&fetcher, &start, &opts, |next: String| {
+            let bad = next.contains(&inner_host);
+            async move {
+                if bad {
+                    Err(crate::problem::Problem::forbidden("internal"))
+                } else {
+                    Ok(())
+                }
+            }
+        })
+        .await
+        .unwrap_err();
+        assert!(
+            refused.detail.contains("redirects to an internal address"),
+            "{}",
+            refused.detail
+        );
+        let followed = super::fetch_checked(&fetcher, &start, &opts, |_| async { Ok(()) })
+            .await
+            .unwrap();
+        assert!(
+            followed
+                .page
+                .final_url
+                .ends_with(&format!(":{inner}/secret")),
+            "{}",
+            followed.page.final_url
+        );
+        assert_eq!(followed.page.status, Some(200));
     }
 
     #[test]
@@ -217,7 +286,7 @@ pub async fn capture(
         ));
     }
     if !state.config.capture_private {
-        refuse_private(url).await?;
+        refuse_private(url.to_string()).await?;
     }
     let Some(dir) = state.config.data_dir.clone() else {
         return Err(Problem::new(
@@ -231,11 +300,24 @@ pub async fn capture(
                 tracing::error!(error = %e, "cannot build the fetcher");
                 Problem::internal()
             })?;
+    // Redirects to another host stop the fetch so that host is checked too before it is
+    // contacted: an outside page must not bounce the server onto an internal address.
     let opts = govcap_monitor::fetch::FetchOptions {
         deadline: Some(tokio::time::Instant::now().into_std() + std::time::Duration::from_secs(20)),
+        hold_cross_host: !state.config.capture_private,
         ..Default::default()
     };
-    let fetched = fetcher.fetch(url, &opts).await;
+    let fetched = if state.config.capture_private {
+        fetcher.fetch(url, &opts).await
+    } else {
+        fetch_checked(&fetcher, url, &opts, refuse_private).await?
+    };
+    // The screenshot opens the page the checked chain ended on.
+    let shot_url = if fetched.page.final_url.is_empty() {
+        url.to_string()
+    } else {
+        fetched.page.final_url.clone()
+    };
     let error = fetched.error.clone();
     let stamp = crate::clock::now_secs();
     let warc_dir = dir.join("captures").join("warc");
@@ -278,7 +360,7 @@ pub async fn capture(
     }
     let mut screenshot_url = None;
     if let Some(chromium) = govcap_browser::find_chromium() {
-        let u = url.to_string();
+        let u = shot_url;
         let shot = tokio::task::spawn_blocking(move || {
             govcap_browser::screenshot(
                 &chromium,
@@ -327,7 +409,37 @@ pub async fn capture(
 
 /// Refuses a URL whose host is, or resolves to, a loopback, private, link-local or otherwise
 /// internal address: captures are of public portals (`--capture-private` lifts this).
-async fn refuse_private(url: &str) -> Result<(), Problem> {
+/// Fetches `url`, checking every other host the redirects lead to with `check` before it is
+/// contacted (`opts.hold_cross_host` must be set).
+async fn fetch_checked<F, Fut>(
+    fetcher: &govcap_monitor::fetch::Fetcher,
+    url: &str,
+    opts: &govcap_monitor::fetch::FetchOptions,
+    check: F,
+) -> Result<govcap_monitor::fetch::Fetched, Problem>
+where
+    F: Fn(String) -> Fut,
+    Fut: std::future::Future<Output = Result<(), Problem>>,
+{
+    let mut fetched = fetcher.fetch(url, opts).await;
+    while let Some(next) = fetched.held_redirect.clone() {
+        check(next.clone()).await.map_err(|_| {
+            Problem::new(
+                axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+                format!(
+                    "url: {} redirects to an internal address ({}); captures are of public sites",
+                    url.chars().take(200).collect::<String>(),
+                    next.chars().take(200).collect::<String>()
+                ),
+            )
+        })?;
+        fetched = fetcher.follow(fetched, opts).await;
+    }
+    Ok(fetched)
+}
+
+async fn refuse_private(url: String) -> Result<(), Problem> {
+    let url = url.as_str();
     let refuse = || {
         Problem::new(
             axum::http::StatusCode::UNPROCESSABLE_ENTITY,

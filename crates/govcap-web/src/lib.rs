@@ -65,6 +65,11 @@ impl MakeRequestId for NextId {
     }
 }
 
+/// Forms that carry an evidence file: one file of the evidence limit, plus the form's fields.
+fn upload_limit() -> DefaultBodyLimit {
+    DefaultBodyLimit::max(evidence::MAX_BYTES + (256 << 10))
+}
+
 /// The whole application, for `serve` and for tests.
 pub fn app(state: AppState) -> Router {
     let x_request_id = HeaderName::from_static("x-request-id");
@@ -106,10 +111,16 @@ pub fn app(state: AppState) -> Router {
         .route("/staff/tokens/{id}/revoke", post(staff::token_revoke))
         .route("/staff/campaigns", get(pages::campaign::list).post(pages::campaign::create))
         .route("/staff/campaigns/{id}", get(pages::campaign::dashboard))
-        .route("/staff/campaigns/{id}/entry", get(pages::campaign::entry).post(pages::campaign::entry_save))
+        .route("/staff/campaigns/{id}/entry", get(pages::campaign::entry).post(pages::campaign::entry_save).layer(upload_limit()))
         .route("/staff/campaigns/{id}/review", get(pages::campaign::review_queue))
         .route("/staff/campaigns/{id}/sheet", post(pages::campaign::sheet_upload))
-        .route("/staff/campaigns/{id}/capture/{tid}", post(pages::campaign::capture_button))
+        .route("/staff/campaigns/{id}/capture/{tid}", post(pages::campaign::capture_button).layer(upload_limit()))
+        .route("/staff/campaigns/{id}/provisional", get(pages::appeals::desk))
+        .route("/staff/campaigns/{id}/provisional/{tid}", post(pages::appeals::appeal).layer(upload_limit()))
+        .route("/staff/campaigns/{id}/decision/{aid}", post(pages::appeals::decide))
+        .route("/staff/campaigns/{id}/adjudication/{tid}", post(pages::appeals::adjudicate))
+        .route("/staff/campaigns/{id}/tasks", get(pages::appeals::task_list))
+        .route("/staff/campaigns/{id}/assignment/{tid}", post(pages::appeals::reassign))
         .route("/staff/campaigns/{id}/review/{tid}", post(pages::campaign::review_save))
         .route("/staff/campaigns/{id}/{what}", post(pages::campaign::action))
         .route("/evidence/files/{sha}", get(evidence_file))

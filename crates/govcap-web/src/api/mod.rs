@@ -5,6 +5,7 @@
 //! needs; the OpenAPI document states each operation's roles from it, and the
 //! authorisation-matrix test walks it, so the documented and the enforced rules are one table.
 
+pub mod appeals;
 pub mod audit_log;
 pub mod campaigns;
 pub mod monitor;
@@ -231,6 +232,16 @@ pub const OPERATIONS: &[Op] = &[
         path: "/api/v1/campaigns/{id}/agreement.csv",
         action: Action::ReadCampaigns,
     },
+    Op {
+        method: "get",
+        path: "/api/v1/campaigns/{id}/provisional",
+        action: Action::ReadTasks,
+    },
+    Op {
+        method: "get",
+        path: "/api/v1/campaigns/{id}/appeals",
+        action: Action::ReadTasks,
+    },
 ];
 
 pub fn router() -> Router<AppState> {
@@ -298,6 +309,11 @@ pub fn router() -> Router<AppState> {
         )
         .route("/api/v1/tasks/{id}/review", post(campaigns::review))
         .route("/api/v1/tasks/{id}/adjudicate", post(campaigns::adjudicate))
+        .route(
+            "/api/v1/campaigns/{id}/provisional",
+            get(appeals::provisional),
+        )
+        .route("/api/v1/campaigns/{id}/appeals", get(appeals::list))
         .route("/api/v1/appeals", post(campaigns::appeal))
         .route("/api/v1/appeals/{id}/decision", post(campaigns::decide))
         .route("/api/openapi.json", get(openapi_json))
@@ -412,6 +428,7 @@ pub struct Paged<T> {
         campaigns::assign, campaigns::put_value, campaigns::review, campaigns::adjudicate,
         campaigns::appeal, campaigns::decide, campaigns::sheet, campaigns::put_sheet,
         campaigns::upload_evidence, campaigns::capture, campaigns::agreement_csv,
+        appeals::provisional, appeals::list,
     ),
     components(schemas(Problem)),
     modifiers(&Security),

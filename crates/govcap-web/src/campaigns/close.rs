@@ -118,59 +118,10 @@ pub async fn compute_run(state: &AppState, caller: &Caller, id: i64) -> Result<i
     }
     let name = observations_file_name(id);
     let actor = Actor::of(caller);
-    let run = tokio::task::spawn_blocking(move || -> Result<govcap_store::NewRun, Problem> {
-        let dir = tempfile_dir()?;
-        let path = dir.join(&name);
-        std::fs::write(&path, csv.as_bytes()).map_err(|_| Problem::internal())?;
-        let mut params = govcap_core::evaluate::Params::new(s.campaign.year);
-        params.tiers = govcap_core::tiers::TierParams::default();
-        let opts = govcap_io::ImportOptions {
-            year: Some(params.year),
-            ..Default::default()
-        };
-        let obs = govcap_io::read_observations(&path, &s.fw, &s.units, &opts)
-            .map_err(|e| Problem::new(StatusCode::UNPROCESSABLE_ENTITY, e.to_string()))?;
-        let _ = std::fs::remove_dir_all(&dir);
-        let evaluation = govcap_core::evaluate::evaluate(&s.fw, &s.units, &obs, &params)
-            .map_err(|e| Problem::new(StatusCode::UNPROCESSABLE_ENTITY, e.to_string()))?;
-        let results_json =
-            govcap_io::export::json_text(&evaluation).map_err(|_| Problem::internal())?;
-        Ok(govcap_store::NewRun {
-            label: s.campaign.name.clone(),
-            year: s.campaign.year,
-            created_at: crate::clock::now(),
-            software_version: env!("CARGO_PKG_VERSION").into(),
-            framework_id: evaluation.framework.id.clone(),
-            framework_version: evaluation.framework.version.clone(),
-            framework_sha256: sha256_hex(s.campaign.framework_toml.as_bytes()),
-            framework_toml: s.campaign.framework_toml.clone(),
-            params_json: serde_json::to_string(&params).map_err(|_| Problem::internal())?,
-            synthetic: evaluation.synthetic,
-            previous_run: None,
-            results_sha256: sha256_hex(results_json.as_bytes()),
-            results_json,
-            inputs: vec![
-                govcap_store::RunInput {
-                    role: "units".into(),
-                    name: if s.campaign.units_csv == govcap_io::units::DEFAULT_UNITS_CSV {
-                        govcap_io::BUILTIN_UNITS.into()
-                    } else {
-                        format!("campaign-{}-units.csv", s.campaign.id)
-                    },
-                    sha256: sha256_hex(s.campaign.units_csv.as_bytes()),
-                    bytes: s.campaign.units_csv.as_bytes().to_vec(),
-                },
-                govcap_store::RunInput {
-                    role: "observations".into(),
-                    name,
-                    sha256: sha256_hex(csv.as_bytes()),
-                    bytes: csv.into_bytes(),
-                },
-            ],
-        })
-    })
-    .await
-    .map_err(|_| Problem::internal())??;
+    let label = s.campaign.name.clone();
+    let run = tokio::task::spawn_blocking(move || recorded_run(&s, csv, name, label))
+        .await
+        .map_err(|_| Problem::internal())??;
     let run_id = state
         .pool
         .with(move |st| {
@@ -191,6 +142,89 @@ pub async fn compute_run(state: &AppState, caller: &Caller, id: i64) -> Result<i
         })
         .await?;
     Ok(run_id)
+}
+
+/// The run an observations file gives for this campaign, built exactly as `govcap evaluate
+/// --observations FILE --year Y` records that file (the same reader, engine and inputs).
+fn recorded_run(
+    s: &Setup,
+    csv: String,
+    name: String,
+    label: String,
+) -> Result<govcap_store::NewRun, Problem> {
+    let dir = tempfile_dir()?;
+    let path = dir.join(&name);
+    let written = std::fs::write(&path, csv.as_bytes());
+    let mut params = govcap_core::evaluate::Params::new(s.campaign.year);
+    params.tiers = govcap_core::tiers::TierParams::default();
+    let opts = govcap_io::ImportOptions {
+        year: Some(params.year),
+        ..Default::default()
+    };
+    let read = written.map_err(|_| Problem::internal()).and_then(|()| {
+        govcap_io::read_observations(&path, &s.fw, &s.units, &opts)
+            .map_err(|e| Problem::new(StatusCode::UNPROCESSABLE_ENTITY, e.to_string()))
+    });
+    // The folder goes whatever happened: a refused file leaves nothing behind.
+    let _ = std::fs::remove_dir_all(&dir);
+    let obs = read?;
+    let evaluation = govcap_core::evaluate::evaluate(&s.fw, &s.units, &obs, &params)
+        .map_err(|e| Problem::new(StatusCode::UNPROCESSABLE_ENTITY, e.to_string()))?;
+    let results_json =
+        govcap_io::export::json_text(&evaluation).map_err(|_| Problem::internal())?;
+    Ok(govcap_store::NewRun {
+        label,
+        year: s.campaign.year,
+        created_at: crate::clock::now(),
+        software_version: env!("CARGO_PKG_VERSION").into(),
+        framework_id: evaluation.framework.id.clone(),
+        framework_version: evaluation.framework.version.clone(),
+        framework_sha256: sha256_hex(s.campaign.framework_toml.as_bytes()),
+        framework_toml: s.campaign.framework_toml.clone(),
+        params_json: serde_json::to_string(&params).map_err(|_| Problem::internal())?,
+        synthetic: evaluation.synthetic,
+        previous_run: None,
+        results_sha256: sha256_hex(results_json.as_bytes()),
+        results_json,
+        inputs: vec![
+            govcap_store::RunInput {
+                role: "units".into(),
+                name: if s.campaign.units_csv == govcap_io::units::DEFAULT_UNITS_CSV {
+                    govcap_io::BUILTIN_UNITS.into()
+                } else {
+                    format!("campaign-{}-units.csv", s.campaign.id)
+                },
+                sha256: sha256_hex(s.campaign.units_csv.as_bytes()),
+                bytes: s.campaign.units_csv.as_bytes().to_vec(),
+            },
+            govcap_store::RunInput {
+                role: "observations".into(),
+                name,
+                sha256: sha256_hex(csv.as_bytes()),
+                bytes: csv.into_bytes(),
+            },
+        ],
+    })
+}
+
+/// The provisional run of a campaign opening its appeals: the values confirmed so far (and
+/// the monitor's automated ones), or `None` when no value is confirmed yet.
+pub(crate) async fn provisional_run(
+    state: &AppState,
+    s: Setup,
+) -> Result<Option<govcap_store::NewRun>, Problem> {
+    let id = s.campaign.id;
+    let all = tasks(state, id, &TaskFilter::default()).await?;
+    let monitor = proposals(state, &s).await?;
+    let csv = observations_csv(&s, &all, &monitor);
+    if csv.lines().count() < 2 {
+        return Ok(None);
+    }
+    let name = format!("campaign-{id}-provisional-observations.csv");
+    let label = format!("{}（初步结果）", s.campaign.name);
+    tokio::task::spawn_blocking(move || recorded_run(&s, csv, name, label).map(Some))
+        .await
+        .map_err(|_| Problem::internal())?
 }
 
 pub fn observations_file_name(id: i64) -> String {

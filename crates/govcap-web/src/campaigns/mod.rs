@@ -23,11 +23,13 @@ use crate::auth::Caller;
 use crate::problem::Problem;
 use crate::state::AppState;
 
+mod appeals;
 mod close;
 mod forecast;
 mod monitor;
 mod sheet;
 
+pub use appeals::*;
 pub use close::*;
 pub use forecast::*;
 pub use monitor::*;
@@ -48,15 +50,36 @@ pub struct TaskView {
     pub disputed: bool,
     /// When the current value was confirmed (for the forecast).
     pub confirmed_at: Option<String>,
+    /// The last appeal of this value, if any.
+    pub appeal: Option<AppealView>,
 }
 
-type Folded = (TaskState, Option<String>, Option<String>, Option<String>);
+/// An appeal as shown to the unit and the lead: addressed by its event's id.
+#[derive(Debug, Clone)]
+pub struct AppealView {
+    pub id: i64,
+    pub by: String,
+    pub at: String,
+    pub reason: String,
+    pub evidence_url: Option<String>,
+    /// `(upheld, note)` once the lead decided.
+    pub decision: Option<(bool, String)>,
+}
+
+struct Folded {
+    state: TaskState,
+    evidence_url: Option<String>,
+    note: Option<String>,
+    confirmed_at: Option<String>,
+    appeal: Option<AppealView>,
+}
 
 fn fold_row(t: &TaskRow) -> Result<Folded, Problem> {
     let mut events = Vec::with_capacity(t.events.len());
     let mut evidence = None;
     let mut note = None;
     let mut confirmed_at = None;
+    let mut appeal: Option<AppealView> = None;
     for e in &t.events {
         let ev: Event = serde_json::from_str(&e.body).map_err(|err| {
             tracing::error!(task = t.id, error = %err, "unreadable task event");
@@ -66,8 +89,24 @@ fn fold_row(t: &TaskRow) -> Result<Folded, Problem> {
             evidence = e.evidence_url.clone();
             note = e.note.clone();
         }
-        if matches!(ev, Event::Reviewed { confirm: true, .. }) {
-            confirmed_at = Some(e.at.clone());
+        match &ev {
+            Event::Reviewed { confirm: true, .. } => confirmed_at = Some(e.at.clone()),
+            Event::Appealed { by, reason } => {
+                appeal = Some(AppealView {
+                    id: e.id,
+                    by: by.clone(),
+                    at: e.at.clone(),
+                    reason: reason.clone(),
+                    evidence_url: e.evidence_url.clone(),
+                    decision: None,
+                })
+            }
+            Event::AppealDecided { uphold, note, .. } => {
+                if let Some(a) = appeal.as_mut() {
+                    a.decision = Some((*uphold, note.clone()));
+                }
+            }
+            _ => {}
         }
         events.push(ev);
     }
@@ -75,7 +114,13 @@ fn fold_row(t: &TaskRow) -> Result<Folded, Problem> {
     if st.status != Status::Confirmed {
         confirmed_at = None;
     }
-    Ok((st, evidence, note, confirmed_at))
+    Ok(Folded {
+        state: st,
+        evidence_url: evidence,
+        note,
+        confirmed_at,
+        appeal,
+    })
 }
 
 /// The campaign's framework and units (parsed once per call; both are small).
@@ -215,6 +260,7 @@ pub async fn create(state: &AppState, caller: &Caller, spec: Spec) -> Result<i64
         appeal_deadline: None,
         due_at,
         monitor_run_id: monitor_run,
+        provisional_run_id: None,
         run_id: None,
         created_by: caller.name().to_string(),
         created_at: crate::clock::now(),
@@ -353,6 +399,19 @@ fn append(
     )
 }
 
+/// Active evaluator accounts, for the reassignment form.
+pub async fn evaluator_names(state: &AppState) -> Result<Vec<String>, Problem> {
+    let users = state
+        .pool
+        .tx(false, govcap_store::workspace::list_users)
+        .await?;
+    Ok(users
+        .into_iter()
+        .filter(|u| !u.disabled && u.role == Role::Evaluator.as_str())
+        .map(|u| u.name)
+        .collect())
+}
+
 async fn check_evaluators(state: &AppState, names: &[String]) -> Result<(), Problem> {
     let names = names.to_vec();
     let users = state
@@ -408,18 +467,19 @@ pub async fn tasks(state: &AppState, id: i64, f: &TaskFilter) -> Result<Vec<Task
 fn views(s: &Setup, rows: &[TaskRow]) -> Result<Vec<TaskView>, Problem> {
     let mut out = Vec::with_capacity(rows.len());
     for r in rows {
-        let (st, evidence_url, note, confirmed_at) = fold_row(r)?;
+        let f = fold_row(r)?;
         out.push(TaskView {
             id: r.id,
             campaign_id: r.campaign_id,
             unit: r.unit.clone(),
             indicator: r.indicator.clone(),
             coder: r.coder,
-            state: st,
-            evidence_url,
-            note,
+            state: f.state,
+            evidence_url: f.evidence_url,
+            note: f.note,
             disputed: false,
-            confirmed_at,
+            confirmed_at: f.confirmed_at,
+            appeal: f.appeal,
         });
     }
     // Pairs: both codings entered and reading to different numbers.
@@ -891,21 +951,34 @@ pub async fn set_phase(
             "a campaign in phase {from} cannot move to {phase}"
         )));
     }
+    // Opening appeals shows units their provisional scores: the values confirmed so far,
+    // evaluated now as the final run will be, recorded as a draft run.
+    let provisional = if phase == "appeals" {
+        provisional_run(state, s).await?
+    } else {
+        None
+    };
     let actor = Actor::of(caller);
     let phase = phase.to_string();
     state
         .pool
-        .tx(true, move |tx| {
-            campaigns::set_phase(tx, id, &phase, deadline.as_deref(), None)?;
-            audit::record(
-                tx,
-                &actor,
-                &format!("campaign.{phase}"),
-                &format!("campaign/{id}"),
-                Some(json!({"phase": from})),
-                Some(json!({"phase": phase, "appeal_deadline": deadline})),
-            )?;
-            Ok(())
+        .with(move |st| {
+            let rid = provisional.map(|r| st.save_run(&r)).transpose()?;
+            govcap_store::transact(st, true, |tx| {
+                campaigns::set_phase(tx, id, &phase, deadline.as_deref(), None)?;
+                if let Some(r) = rid {
+                    campaigns::set_provisional_run(tx, id, r)?;
+                }
+                audit::record(
+                    tx,
+                    &actor,
+                    &format!("campaign.{phase}"),
+                    &format!("campaign/{id}"),
+                    Some(json!({"phase": from})),
+                    Some(json!({"phase": phase, "appeal_deadline": deadline, "provisional_run_id": rid})),
+                )?;
+                Ok(())
+            })
         })
         .await?;
     Ok(())

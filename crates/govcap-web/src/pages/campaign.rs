@@ -16,6 +16,7 @@ use govcap_core::framework::Rule;
 use govcap_report::html::esc;
 use serde::Deserialize;
 
+use super::forms;
 use super::layout;
 use crate::auth::Caller;
 use crate::campaigns::{self as c, TaskFilter, TaskView};
@@ -36,55 +37,58 @@ fn phase_zh(p: &str) -> &'static str {
 
 /// `/staff/campaigns`: the list, and the form to start one (leads).
 pub async fn list(State(state): State<AppState>, caller: Caller) -> Result<Response, Response> {
-    need(&caller, Action::ReadCampaigns, "/staff/campaigns")?;
-    let all = state
+    need(&caller, Action::ReadTasks, "/staff/campaigns")?;
+    let mut all = state
         .pool
         .tx(false, govcap_store::campaigns::list)
         .await
         .map_err(|e| Problem::from(e).page().into_response())?;
+    // A unit's representative sees the campaigns whose results are open to it, and goes
+    // straight to its provisional results.
+    let team = caller.require(Action::ReadCampaigns).is_ok();
+    if !team {
+        all.retain(|x| x.phase != "entry");
+    }
+    let target = if team { "" } else { "/provisional" };
     let mut body = String::from("<h1>评估任务 <small lang=\"en\">Campaigns</small></h1>");
     body.push_str("<div class=\"tablewrap\"><table><thead><tr><th scope=\"col\" class=\"n\">编号</th><th scope=\"col\">名称</th><th scope=\"col\" class=\"n\">年度</th><th scope=\"col\">阶段</th><th scope=\"col\">创建</th></tr></thead><tbody>");
     for x in &all {
         body.push_str(&format!(
-            "<tr><td class=\"n\">{}</td><td><a href=\"/staff/campaigns/{}\">{}</a></td><td class=\"n\">{}</td><td>{}</td><td>{} · {}</td></tr>",
+            "<tr><td class=\"n\">{}</td><td><a href=\"/staff/campaigns/{}{target}\">{}</a></td><td class=\"n\">{}</td><td>{}</td><td>{} · {}</td></tr>",
             x.id, x.id, esc(&x.name), x.year, phase_zh(&x.phase), esc(&x.created_by), esc(&x.created_at)
         ));
     }
     body.push_str("</tbody></table></div>");
     if caller.require(Action::ManageCampaigns).is_ok() {
         body.push_str(&format!(
-            "<h2>新建评估任务</h2><form method=\"post\" action=\"/staff/campaigns\">{}<label for=\"name\">名称</label><input id=\"name\" name=\"name\" required maxlength=\"200\"><label for=\"year\">年度</label><input id=\"year\" name=\"year\" type=\"number\" min=\"2000\" max=\"2100\" required><label for=\"share\">双人独立编码比例</label><input id=\"share\" name=\"double_share\" value=\"0.1\" inputmode=\"decimal\"><label for=\"due\">完成期限</label><input id=\"due\" name=\"due\" type=\"date\"><label for=\"mrun\">监测运行编号（自动指标与半自动指标的建议值来自它，可留空）</label><input id=\"mrun\" name=\"monitor_run\" inputmode=\"numeric\"><label for=\"fw\">指标框架（TOML，留空则用内置 3/9/31 框架）</label><textarea id=\"fw\" name=\"framework_toml\" rows=\"4\" cols=\"60\"></textarea><label for=\"units\">单位列表（CSV：code,name,province…；留空则用内置 337 个地级行政单位）</label><textarea id=\"units\" name=\"units_csv\" rows=\"4\" cols=\"60\"></textarea><button type=\"submit\">创建</button></form>",
+            "<h2>新建评估任务</h2><form method=\"post\" action=\"/staff/campaigns\" enctype=\"multipart/form-data\">{}<label for=\"name\">名称</label><input id=\"name\" name=\"name\" required maxlength=\"200\"><label for=\"year\">年度</label><input id=\"year\" name=\"year\" type=\"number\" min=\"2000\" max=\"2100\" required><label for=\"share\">双人独立编码比例</label><input id=\"share\" name=\"double_share\" value=\"0.1\" inputmode=\"decimal\"><label for=\"due\">完成期限</label><input id=\"due\" name=\"due\" type=\"date\"><label for=\"mrun\">监测运行编号（自动指标与半自动指标的建议值来自它，可留空）</label><input id=\"mrun\" name=\"monitor_run\" inputmode=\"numeric\"><label for=\"fw\">指标框架（TOML，留空则用内置 3/9/31 框架）</label><textarea id=\"fw\" name=\"framework_toml\" rows=\"4\" cols=\"60\"></textarea><label for=\"fwf\">或选择框架文件（.toml，优先于上面的文本）</label><input id=\"fwf\" name=\"framework_file\" type=\"file\" accept=\".toml,text/plain\"><label for=\"units\">单位列表（CSV：code,name,province…；留空则用内置 337 个地级行政单位）</label><textarea id=\"units\" name=\"units_csv\" rows=\"4\" cols=\"60\"></textarea><label for=\"unitsf\">或选择单位列表文件（.csv，UTF-8，优先于上面的文本）</label><input id=\"unitsf\" name=\"units_file\" type=\"file\" accept=\".csv,text/csv\"><button type=\"submit\">创建</button></form>",
             csrf(&caller)
         ));
     }
     Ok(page("评估任务 · govcap", &body))
 }
 
-#[derive(Debug, Deserialize)]
-pub struct NewForm {
-    #[serde(default)]
-    pub csrf_token: String,
-    pub name: String,
-    pub year: i32,
-    pub double_share: Option<String>,
-    /// A date (YYYY-MM-DD) or an RFC 3339 UTC instant.
-    pub due: Option<String>,
-    /// A recorded monitor run's id.
-    pub monitor_run: Option<String>,
-    pub framework_toml: Option<String>,
-    pub units_csv: Option<String>,
-}
-
 pub async fn create(
     State(state): State<AppState>,
     caller: Caller,
-    Form(f): Form<NewForm>,
+    form: axum::extract::Multipart,
 ) -> Result<Response, Problem> {
-    caller.check_form_csrf(&f.csrf_token)?;
+    let f = forms::read(form).await.map_err(Problem::page)?;
+    caller.check_form_csrf(&f.get("csrf_token").unwrap_or_default())?;
+    let year = f
+        .get("year")
+        .and_then(|y| y.trim().parse::<i32>().ok())
+        .ok_or_else(|| {
+            Problem::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "年度应为四位整数，如 2021",
+            )
+            .page()
+        })?;
     let share = f
-        .double_share
-        .as_deref()
-        .unwrap_or("0.1")
+        .get("double_share")
+        .filter(|x| !x.trim().is_empty())
+        .unwrap_or_else(|| "0.1".into())
         .trim()
         .parse::<f64>()
         .map_err(|_| {
@@ -94,8 +98,8 @@ pub async fn create(
             )
             .page()
         })?;
-    let due = f
-        .due
+    let due = f.get("due");
+    let due = due
         .as_deref()
         .map(str::trim)
         .filter(|d| !d.is_empty())
@@ -106,8 +110,8 @@ pub async fn create(
                 d.to_string()
             }
         });
-    let monitor_run = f
-        .monitor_run
+    let monitor_run = f.get("monitor_run");
+    let monitor_run = monitor_run
         .as_deref()
         .map(str::trim)
         .filter(|m| !m.is_empty())
@@ -118,14 +122,18 @@ pub async fn create(
         })
         .transpose()?;
     let spec = c::Spec {
-        name: f.name,
-        year: f.year,
+        name: f.get("name").unwrap_or_default(),
+        year,
         double_share: share,
         seed: 1,
         due_at: due,
         monitor_run,
-        framework_toml: f.framework_toml.filter(|t| !t.trim().is_empty()),
-        units_csv: f.units_csv.filter(|t| !t.trim().is_empty()),
+        framework_toml: f
+            .text_or_file("framework_toml", "framework_file")
+            .map_err(Problem::page)?,
+        units_csv: f
+            .text_or_file("units_csv", "units_file")
+            .map_err(Problem::page)?,
     };
     let id = c::create(&state, &caller, spec)
         .await
@@ -171,6 +179,10 @@ pub async fn dashboard(
             "<p><a href=\"/staff/campaigns/{id}/review\">待复核</a></p>"
         ));
     }
+    body.push_str(&format!(
+        "<p><a href=\"/staff/campaigns/{id}/tasks\">任务列表{}</a> · <a href=\"/staff/campaigns/{id}/provisional\">初步结果、申诉与裁定</a></p>",
+        if caller.require(Action::ManageCampaigns).is_ok() { "（按人改派）" } else { "" }
+    ));
     // Progress tables: by evaluator, indicator and province.
     let statuses = [
         "todo",
@@ -477,7 +489,7 @@ fn entry_unit(
     }
     // The first submit button of the form is the one Enter presses: it must be the save.
     body.push_str(&format!(
-        "<form method=\"post\" action=\"/staff/campaigns/{id}/entry?unit={}\">{}<p><button type=\"submit\">保存本单位</button></p>",
+        "<form method=\"post\" action=\"/staff/campaigns/{id}/entry?unit={}\" enctype=\"multipart/form-data\">{}<p><button type=\"submit\">保存本单位</button></p>",
         layout::url_escape(unit),
         csrf(caller)
     ));
@@ -552,7 +564,7 @@ fn entry_unit(
             Rule::Continuous => "数值".to_string(),
         };
         body.push_str(&format!(
-            "<fieldset id=\"t{tid}\"><legend>{ind} {name}</legend><p class=\"sub\">规则：{rule}{guide}{coder} · 状态：{status}{note}</p>{proposal}<input type=\"hidden\" name=\"ver{tid}\" value=\"{ver}\"><label for=\"v{tid}\">数值</label>{input}<label for=\"e{tid}\">证据网址</label><input id=\"e{tid}\" name=\"e{tid}\" value=\"{ev}\"{dis}>{capture}<label for=\"n{tid}\">备注</label><input id=\"n{tid}\" name=\"n{tid}\" value=\"{nt}\"{dis}><label for=\"c{tid}\">把握程度</label><select id=\"c{tid}\" name=\"c{tid}\"{dis}>{conf}</select></fieldset>",
+            "<fieldset id=\"t{tid}\"><legend>{ind} {name}</legend><p class=\"sub\">规则：{rule}{guide}{coder} · 状态：{status}{note}</p>{proposal}<input type=\"hidden\" name=\"ver{tid}\" value=\"{ver}\"><label for=\"v{tid}\">数值</label>{input}<label for=\"e{tid}\">证据网址</label><input id=\"e{tid}\" name=\"e{tid}\" value=\"{ev}\"{dis}>{capture}{upload}<label for=\"n{tid}\">备注</label><input id=\"n{tid}\" name=\"n{tid}\" value=\"{nt}\"{dis}><label for=\"c{tid}\">把握程度</label><select id=\"c{tid}\" name=\"c{tid}\"{dis}>{conf}</select></fieldset>",
             tid = t.id,
             ind = esc(&t.indicator),
             name = esc(&node.name_zh),
@@ -585,6 +597,11 @@ fn entry_unit(
             } else {
                 String::new()
             },
+            upload = if editable {
+                format!("<label for=\"f{0}\">或上传证据文件（截图或 PDF，不超过 10 MiB；保存后替代上面的网址）</label><input id=\"f{0}\" name=\"f{0}\" type=\"file\" accept=\"image/png,image/jpeg,image/gif,image/webp,application/pdf\">", t.id)
+            } else {
+                String::new()
+            },
             nt = esc(t.note.as_deref().unwrap_or("")),
             conf = [("", "—"), ("high", "高"), ("medium", "中"), ("low", "低")]
                 .iter()
@@ -607,10 +624,10 @@ pub async fn entry_save(
     caller: Caller,
     Path(id): Path<i64>,
     Query(q): Query<UnitQuery>,
-    Form(f): Form<Vec<(String, String)>>,
+    form: axum::extract::Multipart,
 ) -> Result<Response, Problem> {
-    let get = |k: &str| f.iter().find(|(x, _)| x == k).map(|(_, v)| v.clone());
-    caller.check_form_csrf(&get("csrf_token").unwrap_or_default())?;
+    let f = forms::read(form).await.map_err(Problem::page)?;
+    caller.check_form_csrf(&f.get("csrf_token").unwrap_or_default())?;
     caller.require(Action::EnterValues).map_err(Problem::page)?;
     let unit = q.unit.clone().unwrap_or_default();
     let me = caller.name().to_string();
@@ -753,34 +770,11 @@ pub async fn sheet_upload(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<i64>,
-    mut form: axum::extract::Multipart,
+    form: axum::extract::Multipart,
 ) -> Result<Response, Problem> {
-    let mut token = String::new();
-    let mut file: Option<(String, Vec<u8>)> = None;
-    while let Some(field) = form
-        .next_field()
-        .await
-        .map_err(|e| Problem::bad_request(format!("the upload could not be read: {e}")).page())?
-    {
-        match field.name() {
-            Some("csrf_token") => token = field.text().await.unwrap_or_default(),
-            Some("sheet") => {
-                let name = field
-                    .file_name()
-                    .unwrap_or("upload.xlsx")
-                    .chars()
-                    .take(100)
-                    .collect();
-                let bytes = field.bytes().await.map_err(|e| {
-                    Problem::bad_request(format!("the upload could not be read: {e}")).page()
-                })?;
-                file = Some((name, bytes.to_vec()));
-            }
-            _ => {}
-        }
-    }
-    caller.check_form_csrf(&token)?;
-    let Some((name, bytes)) = file else {
+    let f = forms::read(form).await.map_err(Problem::page)?;
+    caller.check_form_csrf(&f.get("csrf_token").unwrap_or_default())?;
+    let Some((_, name, bytes)) = f.file("sheet").cloned() else {
         return Err(Problem::bad_request("choose the filled spreadsheet to upload").page());
     };
     let saved = c::import_sheet(&state, &caller, id, bytes, &name)
@@ -837,10 +831,10 @@ pub async fn capture_button(
     caller: Caller,
     Path((id, tid)): Path<(i64, i64)>,
     Query(q): Query<UnitQuery>,
-    Form(f): Form<Vec<(String, String)>>,
+    form: axum::extract::Multipart,
 ) -> Result<Response, Problem> {
-    let get = |k: &str| f.iter().find(|(x, _)| x == k).map(|(_, v)| v.clone());
-    caller.check_form_csrf(&get("csrf_token").unwrap_or_default())?;
+    let f = forms::read(form).await.map_err(Problem::page)?;
+    caller.check_form_csrf(&f.get("csrf_token").unwrap_or_default())?;
     let unit = q.unit.clone().unwrap_or_default();
     // Nothing typed is lost: the form is saved first, as by the save button.
     let (_, problems) = save_typed(&state, &caller, id, &unit, &f).await?;
@@ -860,7 +854,8 @@ pub async fn capture_button(
         .into_iter()
         .find(|x| x.code == unit)
         .map(|x| x.url);
-    let target = get(&format!("e{tid}"))
+    let target = f
+        .get(&format!("e{tid}"))
         .filter(|u| u.starts_with("http://") || u.starts_with("https://"))
         .or(portal)
         .ok_or_else(|| {
@@ -887,9 +882,9 @@ async fn save_typed(
     caller: &Caller,
     id: i64,
     unit: &str,
-    f: &[(String, String)],
+    f: &forms::Fields,
 ) -> Result<(usize, Vec<(i64, String)>), Problem> {
-    let get = |k: &str| f.iter().find(|(x, _)| x == k).map(|(_, v)| v.clone());
+    let get = |k: &str| f.get(k);
     let me = caller.name().to_string();
     let mine = c::tasks(
         state,
@@ -908,7 +903,18 @@ async fn save_typed(
         let Some(v) = get(&format!("v{}", t.id)) else {
             continue;
         };
-        let ev = get(&format!("e{}", t.id)).filter(|x| !x.trim().is_empty());
+        let mut ev = get(&format!("e{}", t.id)).filter(|x| !x.trim().is_empty());
+        // An uploaded file is the evidence: stored by its hash, its address replaces the URL.
+        let file = f.file(&format!("f{}", t.id));
+        if let Some((_, name, bytes)) = file {
+            match crate::evidence::upload(state, caller, name, bytes.clone()).await {
+                Ok((sha, _, _)) => ev = Some(format!("/evidence/files/{sha}")),
+                Err(p) => {
+                    problems.push((t.id, format!("证据文件 {}：{}", name, p.detail)));
+                    continue;
+                }
+            }
+        }
         let note = get(&format!("n{}", t.id)).filter(|x| !x.trim().is_empty());
         let ver: u64 = get(&format!("ver{}", t.id))
             .and_then(|x| x.parse().ok())
@@ -918,7 +924,13 @@ async fn save_typed(
             && t.evidence_url == ev
             && t.note == note
             && t.state.confidence == conf;
-        if v.trim().is_empty() || unchanged {
+        if v.trim().is_empty() {
+            if file.is_some() {
+                problems.push((t.id, "先填数值，再上传证据文件".into()));
+            }
+            continue;
+        }
+        if unchanged {
             continue;
         }
         let entry = c::Entry {

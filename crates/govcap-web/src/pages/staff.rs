@@ -47,6 +47,8 @@ fn signed_in_bar(c: &Caller) -> String {
     }
     if c.require(Action::ReadCampaigns).is_ok() {
         nav.push_str(" · <a href=\"/staff/campaigns\">评估任务</a>");
+    } else if c.require(Action::Appeal).is_ok() {
+        nav.push_str(" · <a href=\"/staff/campaigns\">初步结果与申诉</a>");
     }
     nav.push_str(" · <a href=\"/staff/tokens\">API 令牌</a>");
     nav.push_str(&format!(
