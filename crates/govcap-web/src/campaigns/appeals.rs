@@ -112,7 +112,7 @@ pub fn appeals_of(values: &[TaskView]) -> Vec<(&TaskView, &AppealView)> {
         .iter()
         .filter_map(|t| t.appeal.as_ref().map(|a| (t, a)))
         .collect();
-    out.sort_by(|a, b| b.1.id.cmp(&a.1.id));
+    out.sort_by_key(|x| std::cmp::Reverse(x.1.id));
     out
 }
 
