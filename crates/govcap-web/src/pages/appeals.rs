@@ -304,9 +304,8 @@ pub async fn appeal(
     State(state): State<AppState>,
     caller: Caller,
     Path((id, tid)): Path<(i64, i64)>,
-    form: axum::extract::Multipart,
+    forms::AnyForm(f): forms::AnyForm,
 ) -> Result<Response, Problem> {
-    let f = forms::read(form).await.map_err(Problem::page)?;
     caller.check_form_csrf(&f.get("csrf_token").unwrap_or_default())?;
     let mut evidence = f.get("evidence_url").filter(|u| !u.trim().is_empty());
     if let Some((_, name, bytes)) = f.file("file") {

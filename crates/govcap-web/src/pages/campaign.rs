@@ -71,9 +71,8 @@ pub async fn list(State(state): State<AppState>, caller: Caller) -> Result<Respo
 pub async fn create(
     State(state): State<AppState>,
     caller: Caller,
-    form: axum::extract::Multipart,
+    forms::AnyForm(f): forms::AnyForm,
 ) -> Result<Response, Problem> {
-    let f = forms::read(form).await.map_err(Problem::page)?;
     caller.check_form_csrf(&f.get("csrf_token").unwrap_or_default())?;
     let year = f
         .get("year")
@@ -624,9 +623,8 @@ pub async fn entry_save(
     caller: Caller,
     Path(id): Path<i64>,
     Query(q): Query<UnitQuery>,
-    form: axum::extract::Multipart,
+    forms::AnyForm(f): forms::AnyForm,
 ) -> Result<Response, Problem> {
-    let f = forms::read(form).await.map_err(Problem::page)?;
     caller.check_form_csrf(&f.get("csrf_token").unwrap_or_default())?;
     caller.require(Action::EnterValues).map_err(Problem::page)?;
     let unit = q.unit.clone().unwrap_or_default();
@@ -770,9 +768,8 @@ pub async fn sheet_upload(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<i64>,
-    form: axum::extract::Multipart,
+    forms::AnyForm(f): forms::AnyForm,
 ) -> Result<Response, Problem> {
-    let f = forms::read(form).await.map_err(Problem::page)?;
     caller.check_form_csrf(&f.get("csrf_token").unwrap_or_default())?;
     let Some((_, name, bytes)) = f.file("sheet").cloned() else {
         return Err(Problem::bad_request("choose the filled spreadsheet to upload").page());
@@ -831,9 +828,8 @@ pub async fn capture_button(
     caller: Caller,
     Path((id, tid)): Path<(i64, i64)>,
     Query(q): Query<UnitQuery>,
-    form: axum::extract::Multipart,
+    forms::AnyForm(f): forms::AnyForm,
 ) -> Result<Response, Problem> {
-    let f = forms::read(form).await.map_err(Problem::page)?;
     caller.check_form_csrf(&f.get("csrf_token").unwrap_or_default())?;
     let unit = q.unit.clone().unwrap_or_default();
     // Nothing typed is lost: the form is saved first, as by the save button.

@@ -2,9 +2,38 @@
 //! appeal pages, a framework or unit list when creating a campaign, a filled spreadsheet) read
 //! them here, so a refused upload says the same thing everywhere.
 
-use axum::extract::Multipart;
+use axum::extract::{Form, FromRequest, Multipart, Request};
 
 use crate::problem::Problem;
+
+/// A submitted form in either encoding: `multipart/form-data` (what the pages send, files
+/// included) or `application/x-www-form-urlencoded` (what scripts and older pages send).
+pub struct AnyForm(pub Fields);
+
+impl<S: Send + Sync> FromRequest<S> for AnyForm {
+    type Rejection = Problem;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Problem> {
+        let multipart = req
+            .headers()
+            .get(axum::http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("multipart/form-data"));
+        if multipart {
+            let m = Multipart::from_request(req, state)
+                .await
+                .map_err(|e| Problem::bad_request(e.body_text()).page())?;
+            return read(m).await.map(AnyForm).map_err(Problem::page);
+        }
+        let Form(text) = Form::<Vec<(String, String)>>::from_request(req, state)
+            .await
+            .map_err(|e| Problem::bad_request(e.body_text()).page())?;
+        Ok(AnyForm(Fields {
+            text,
+            files: Vec::new(),
+        }))
+    }
+}
 
 /// A submitted form: its text fields in order, and its non-empty files.
 #[derive(Debug, Default)]
