@@ -268,9 +268,15 @@ async function fillUnitByKeyboard(page, label) {
       await page.locator(`#c${t.id}`).focus();
     }
     await page.keyboard.press('ArrowDown'); // — → 高
+    await page.keyboard.press('Tab'); // the evidence file, last: most tasks need none
+    where = await active();
+    if (where !== `f${t.id}`) {
+      tabOrderOk = false;
+      await page.locator(`#f${t.id}`).focus();
+    }
     await page.keyboard.press('Tab');
   }
-  checkSoft(tabOrderOk, `${label}: Tab walks value → evidence → 立即存证 → note → confidence → next task`);
+  checkSoft(tabOrderOk, `${label}: Tab walks value → evidence → 立即存证 → note → confidence → evidence file → next task`);
   const empty = Object.entries(filled).filter(([, v]) => !v);
   check(empty.length === 0, `${label}: every editable task got a value by keyboard (${Object.keys(filled).length} tasks${empty.length ? `; empty: ${empty.map(([k]) => k)}` : ''})`);
   return filled;
@@ -604,7 +610,7 @@ try {
     check(rp.status() === 403, `ev1 posting 确认 for its own value ${own} is 403 (${rp.status()})`);
   });
 
-  await section('appeals: lead opens them, bj appeals, lead rejects the appeal', async () => {
+  await section('appeals: lead opens them, bj sees its provisional scores and appeals on its page, lead rejects it on the desk', async () => {
     const p = lead.page;
     await p.goto(url(`/staff/campaigns/${cid}`));
     await p.fill('#dl', '2099-01-01T00:00:00Z');
@@ -616,6 +622,7 @@ try {
     const phase = await p.locator('main p.notice').first().textContent();
     check(phase.includes('申诉复核期') && phase.includes('2099-01-01'), `the dashboard shows the appeal phase (${phase.trim()})`);
 
+    // The API keeps its rules: CSRF, another unit's task, visibility.
     const api = await pwRequest.newContext({ baseURL: base.origin });
     try {
       const s = await api.post('/api/v1/session', { data: { username: 'bj', password: PW.bj } });
@@ -623,29 +630,60 @@ try {
       const csrf = (await s.json()).csrf_token;
       const mine = itemsOf(await (await api.get(`/api/v1/campaigns/${cid}/tasks?unit=${BJ}&per_page=100`)).json());
       check(mine.length > 0 && mine.every((t) => t.unit === BJ && t.coder === 1), `bj sees ${BJ}'s first codings only (${mine.length})`);
-      const t = mine.find((x) => x.id === bjTask);
-      check(t && t.status === 'confirmed', `bj sees task ${bjTask} as confirmed (${t && t.status})`);
       const others = itemsOf(await (await api.get(`/api/v1/campaigns/${cid}/tasks?unit=${unitA}`)).json());
       check(others.length === 0, `bj sees no task of ${unitA} (${others.length})`);
-      const body = { task: bjTask, reason: '门户网站已提供该服务，见证据', evidence_url: 'http://127.0.0.1/x' };
+      const prov = await (await api.get(`/api/v1/campaigns/${cid}/provisional`)).json();
+      check(prov.units.length === 1 && prov.units[0].code === BJ, `bj's provisional results hold ${BJ} only (${prov.units.map((u) => u.code)})`);
+      const body = { task: bjTask, reason: 'x', evidence_url: 'http://127.0.0.1/x' };
       const no = await api.post('/api/v1/appeals', { data: body });
       check(no.status() === 403, `an appeal without X-CSRF-Token is refused (${no.status()})`);
       const foreign = await api.post('/api/v1/appeals', { data: { ...body, task: conflictTask }, headers: { 'X-CSRF-Token': csrf } });
       check(foreign.status() === 404, `an appeal of another unit's task is 404 (${foreign.status()})`);
-      const a = await api.post('/api/v1/appeals', { data: body, headers: { 'X-CSRF-Token': csrf } });
-      check(a.status() === 201, `bj POST /api/v1/appeals is 201 (${a.status()} ${a.ok() ? '' : await a.text()})`);
-      const appeal = (await a.json()).id;
-      const after = (await tasksOf(p, cid, `unit=${BJ}`)).find((x) => x.id === bjTask);
-      check(after.status === 'appealed', `task ${bjTask} is appealed (${after.status})`);
-      const d = await postJson(p, `/api/v1/appeals/${appeal}/decision`, { decision: 'reject', note: '证据不支持更改' });
-      check(d.ok(), `lead POST /api/v1/appeals/${appeal}/decision reject (${d.status()})`);
-      const again = await postJson(p, `/api/v1/appeals/${appeal}/decision`, { decision: 'reject', note: 'twice' });
-      check(again.status() === 409, `deciding the same appeal again is 409 (${again.status()})`);
-      const fin = (await tasksOf(p, cid, `unit=${BJ}`)).find((x) => x.id === bjTask);
-      check(fin.status === 'confirmed' && fin.value === entered[bjTask], `task ${bjTask} is confirmed again with its value (${fin.status}, ${fin.value})`);
     } finally {
       await api.dispose();
     }
+
+    // bj in its own browser: the nav leads to the campaign, the page shows its scores and values.
+    const bj = await signIn(browser, 'bj', '/staff/');
+    try {
+      const q = bj.page;
+      await submit(q, q.locator('nav[aria-label=工作台]').getByRole('link', { name: '初步结果与申诉' }));
+      await submit(q, q.locator(`main a[href="/staff/campaigns/${cid}/provisional"]`));
+      const text = await q.locator('main').innerText();
+      check(text.includes('初步得分') && text.includes('北京市'), 'bj sees its provisional score');
+      check(!text.includes(unitA), `bj's page shows nothing of ${unitA}`);
+      await axe(q, 'provisional results (unit)');
+      await shot(q, '08b-unit-provisional', true);
+      const row = q.locator(`tr#t${bjTask}`);
+      await row.locator('summary').click();
+      await row.locator('textarea[name=reason]').fill('门户网站已提供该服务，见反证');
+      await row.locator('input[type=file]').setInputFiles({ name: '反证.pdf', mimeType: 'application/pdf', buffer: Buffer.from('%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n') });
+      const sent = await submit(q, row.getByRole('button', { name: '提交申诉' }));
+      check(sent.status() === 200 && (await q.locator('[role=status]').first().textContent()).includes('申诉已提交'), `bj's appeal is filed (${sent.status()})`);
+      check((await q.locator(`tr#t${bjTask}`).innerText()).includes('已申诉'), `task ${bjTask} shows 已申诉`);
+    } finally {
+      await bj.ctx.close();
+    }
+    const after = (await tasksOf(p, cid, `unit=${BJ}`)).find((x) => x.id === bjTask);
+    check(after.status === 'appealed', `task ${bjTask} is appealed (${after.status})`);
+
+    // The lead decides on the desk.
+    await p.goto(url(`/staff/campaigns/${cid}/provisional`));
+    await axe(p, 'provisional desk (lead)');
+    await shot(p, '08c-lead-desk', true);
+    const form = p.locator(`form[action^="/staff/campaigns/${cid}/decision/"]`).first();
+    check(await form.count() === 1, 'the desk has a decision form');
+    const counter = await p.locator('main a[href^="/evidence/files/"]').count();
+    check(counter >= 1, `the desk links the counter-evidence file (${counter})`);
+    await form.locator('select[name=decision]').selectOption('reject');
+    await form.locator('input[name=note]').fill('证据不支持更改');
+    const d = await submit(p, form.getByRole('button', { name: '记录裁决' }));
+    check(d.status() === 200 && (await p.locator('main').innerText()).includes('驳回：证据不支持更改'), `lead rejects the appeal on the desk (${d.status()})`);
+    const fin = (await tasksOf(p, cid, `unit=${BJ}`)).find((x) => x.id === bjTask);
+    check(fin.status === 'confirmed' && fin.value === entered[bjTask], `task ${bjTask} is confirmed again with its value (${fin.status}, ${fin.value})`);
+    await p.goto(url(`/staff/campaigns/${cid}/tasks?unit=${BJ}`));
+    check((await p.locator('form[action*="/assignment/"]').count()) > 0, 'the task list offers reassignment');
+    await axe(p, 'task list');
   });
 
   await section('lead freezes, computes the run and opens the draft report', async () => {

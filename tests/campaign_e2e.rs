@@ -4,7 +4,8 @@
 //! axe-core): the lead creates the campaign and generates the tasks on the pages, ev1 fills
 //! units by keyboard, two sessions of ev1 conflict on a task (409 and an alert naming it), ev1
 //! round-trips the XLSX task sheet (valid and invalid uploads), rev confirms and rejects, the
-//! unit appeals through the JSON API and the lead decides, the lead freezes, computes the run
+//! lead opens appeals and the unit sees its own provisional scores and appeals on its page with
+//! a counter-evidence file, the lead rejects on the desk, the lead freezes, computes the run
 //! and opens its draft report; the campaign pages have no serious or critical WCAG 2 A/AA
 //! violation and log no error or CSP violation.
 //!

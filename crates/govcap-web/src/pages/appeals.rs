@@ -14,7 +14,7 @@ use serde::Deserialize;
 
 use super::forms;
 use super::layout;
-use super::staff::{csrf_field as csrf, need, page};
+use super::staff::{csrf_field as csrf, need, page, signed_in_bar};
 use crate::auth::Caller;
 use crate::campaigns::{self as c, TaskFilter, TaskView};
 use crate::problem::Problem;
@@ -70,7 +70,8 @@ pub async fn desk(
     let (s, values) = c::visible_values(&state, &caller, id).await.map_err(err)?;
     let cp = &s.campaign;
     let open = c::appeals_open(cp);
-    let mut body = format!(
+    let mut body = signed_in_bar(&caller);
+    body += &format!(
         "<h1>初步结果与申诉 <small>{} · {} 年</small></h1>",
         esc(&cp.name),
         cp.year
@@ -423,7 +424,8 @@ pub async fn task_list(
             esc(v.as_deref().unwrap_or(""))
         )
     };
-    let mut body = format!(
+    let mut body = signed_in_bar(&caller);
+    body += &format!(
         "<h1>任务列表 <small>{}</small></h1><form method=\"get\" action=\"/staff/campaigns/{id}/tasks\">{}{}{}<button type=\"submit\">筛选</button></form>",
         esc(&s.campaign.name),
         field("unit", "单位代码", &q.unit),

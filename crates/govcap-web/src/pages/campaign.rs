@@ -23,7 +23,7 @@ use crate::campaigns::{self as c, TaskFilter, TaskView};
 use crate::problem::Problem;
 use crate::state::AppState;
 
-use super::staff::{csrf_field as csrf, need, page};
+use super::staff::{csrf_field as csrf, need, page, signed_in_bar};
 
 fn phase_zh(p: &str) -> &'static str {
     match p {
@@ -50,7 +50,15 @@ pub async fn list(State(state): State<AppState>, caller: Caller) -> Result<Respo
         all.retain(|x| x.phase != "entry");
     }
     let target = if team { "" } else { "/provisional" };
-    let mut body = String::from("<h1>评估任务 <small lang=\"en\">Campaigns</small></h1>");
+    let mut body = signed_in_bar(&caller);
+    body.push_str(if team {
+        "<h1>评估任务 <small lang=\"en\">Campaigns</small></h1>"
+    } else {
+        "<h1>初步结果与申诉 <small lang=\"en\">Provisional results and appeals</small></h1>"
+    });
+    if all.is_empty() {
+        body.push_str("<p>目前没有开放的评估任务。</p>");
+    }
     body.push_str("<div class=\"tablewrap\"><table><thead><tr><th scope=\"col\" class=\"n\">编号</th><th scope=\"col\">名称</th><th scope=\"col\" class=\"n\">年度</th><th scope=\"col\">阶段</th><th scope=\"col\">创建</th></tr></thead><tbody>");
     for x in &all {
         body.push_str(&format!(
@@ -157,7 +165,8 @@ pub async fn dashboard(
         .await
         .map_err(err)?;
     let cp = &s.campaign;
-    let mut body = format!(
+    let mut body = signed_in_bar(&caller);
+    body += &format!(
         "<h1>{} <small>{} 年</small></h1><p class=\"notice\">阶段：<strong>{}</strong>{} · 任务 {} 项（其中双人编码第二份 {} 项）</p>",
         esc(&cp.name),
         cp.year,
@@ -563,7 +572,7 @@ fn entry_unit(
             Rule::Continuous => "数值".to_string(),
         };
         body.push_str(&format!(
-            "<fieldset id=\"t{tid}\"><legend>{ind} {name}</legend><p class=\"sub\">规则：{rule}{guide}{coder} · 状态：{status}{note}</p>{proposal}<input type=\"hidden\" name=\"ver{tid}\" value=\"{ver}\"><label for=\"v{tid}\">数值</label>{input}<label for=\"e{tid}\">证据网址</label><input id=\"e{tid}\" name=\"e{tid}\" value=\"{ev}\"{dis}>{capture}{upload}<label for=\"n{tid}\">备注</label><input id=\"n{tid}\" name=\"n{tid}\" value=\"{nt}\"{dis}><label for=\"c{tid}\">把握程度</label><select id=\"c{tid}\" name=\"c{tid}\"{dis}>{conf}</select></fieldset>",
+            "<fieldset id=\"t{tid}\"><legend>{ind} {name}</legend><p class=\"sub\">规则：{rule}{guide}{coder} · 状态：{status}{note}</p>{proposal}<input type=\"hidden\" name=\"ver{tid}\" value=\"{ver}\"><label for=\"v{tid}\">数值</label>{input}<label for=\"e{tid}\">证据网址</label><input id=\"e{tid}\" name=\"e{tid}\" value=\"{ev}\"{dis}>{capture}<label for=\"n{tid}\">备注</label><input id=\"n{tid}\" name=\"n{tid}\" value=\"{nt}\"{dis}><label for=\"c{tid}\">把握程度</label><select id=\"c{tid}\" name=\"c{tid}\"{dis}>{conf}</select>{upload}</fieldset>",
             tid = t.id,
             ind = esc(&t.indicator),
             name = esc(&node.name_zh),

@@ -31,8 +31,8 @@ pub(crate) fn csrf_field(c: &Caller) -> String {
     )
 }
 
-fn signed_in_bar(c: &Caller) -> String {
-    let mut nav = String::from("<p class=\"notice\">");
+pub(crate) fn signed_in_bar(c: &Caller) -> String {
+    let mut nav = String::from("<nav class=\"notice\" aria-label=\"工作台\"><p>");
     nav.push_str(&format!(
         "{} <strong>{}</strong>（{}） · <a href=\"/staff/\">评估运行</a>",
         "已登录：",
@@ -52,7 +52,7 @@ fn signed_in_bar(c: &Caller) -> String {
     }
     nav.push_str(" · <a href=\"/staff/tokens\">API 令牌</a>");
     nav.push_str(&format!(
-        " <form class=\"inline\" method=\"post\" action=\"/logout\">{}<button type=\"submit\">退出登录</button></form></p>",
+        " <form class=\"inline\" method=\"post\" action=\"/logout\">{}<button type=\"submit\">退出登录</button></form></p></nav>",
         csrf_field(c)
     ));
     nav
@@ -151,6 +151,9 @@ pub async fn home(State(state): State<AppState>, caller: Caller) -> Result<Respo
     let mut body = signed_in_bar(&caller);
     if caller.require(Action::ReadAllRuns).is_err() {
         body.push_str("<p>本账号可查看已发布的评价结果：<a href=\"/\">公开数据</a>。</p>");
+        if caller.require(Action::Appeal).is_ok() {
+            body.push_str("<p>评估开放申诉复核时，可在 <a href=\"/staff/campaigns\">初步结果与申诉</a> 查看本单位的初步得分、核验数值与证据，并提出申诉。</p>");
+        }
         return Ok(page("工作台 · govcap", &body));
     }
     let listed = runs::visible(&state, &caller)
