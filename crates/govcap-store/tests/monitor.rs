@@ -163,7 +163,7 @@ fn run(
 
 fn monitor_run_round_trips(b: &dyn Backend) {
     let mut s = b.open().unwrap();
-    assert_eq!(s.stats().unwrap().schema_version, 6);
+    assert_eq!(s.stats().unwrap().schema_version, 7);
     let f1 = finding(
         "fx001",
         "availability",

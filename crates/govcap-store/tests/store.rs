@@ -10,7 +10,7 @@ use govcap_store::{
     open, open_postgres_with_schema, NewBatch, NewRun, ObservationRow, RunInput, Store, StoreError,
 };
 
-const LATEST_SCHEMA: i64 = 6;
+const LATEST_SCHEMA: i64 = 7;
 
 // ---------------------------------------------------------------- fixtures
 
