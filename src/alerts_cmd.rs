@@ -40,7 +40,7 @@ pub fn run(a: AlertsArgs) -> anyhow::Result<()> {
             ));
         }
     }
-    let mut store = govcap_store::open(&a.db.db)?;
+    let mut store = govcap_store::open_existing(&a.db.db)?;
     let alerts = store.list_alerts(&AlertFilter {
         code: a.code.clone(),
         rule: a.rule.clone(),

@@ -19,6 +19,7 @@ use govcap_io::export::{json_text, write_atomic};
 use govcap_io::{read_observations, ImportOptions};
 
 use crate::evaluation::{load_framework, Job, BUILTIN_UNITS};
+use crate::run_folder::{where_runs_are, RunFolder};
 use crate::{user_error, DbArgs, UserError};
 
 #[derive(Args, Debug)]
@@ -49,35 +50,27 @@ pub struct AuditArgs {
     pub db: DbArgs,
 }
 
-/// The run id RUN names: a number, or the `run_id` of `RUN/run.json`.
-fn run_id(spec: &str) -> anyhow::Result<i64> {
-    let p = Path::new(spec);
-    if !p.exists() {
+/// The run id RUN names (a number, or the `run_id` of `RUN/run.json`) and the database to
+/// read it from (`--db`, or the one `run.json` names when `--db` was left at its default).
+fn run_id(spec: &str, db: &str) -> anyhow::Result<(i64, String)> {
+    if !Path::new(spec).exists() {
         if let Ok(id) = spec.parse::<i64>() {
-            return Ok(id);
+            return Ok((id, db.to_string()));
         }
         return user_error(format!(
             "{spec} is neither a run id nor an output directory"
         ));
     }
-    let run_json = if p.is_dir() {
-        p.join("run.json")
-    } else {
-        p.with_file_name("run.json")
+    let Some(folder) = RunFolder::read(spec)? else {
+        return user_error(format!(
+            "{spec} has no run.json; the audit needs the run's inputs, so give a run id or a directory written by `govcap evaluate` or `govcap demo`"
+        ));
     };
-    let text = std::fs::read_to_string(&run_json).map_err(|e| {
-        UserError(format!(
-            "cannot read {}: {e}; the audit needs the run's inputs, so give a run id or a directory written by `govcap evaluate` or `govcap demo`",
-            run_json.display()
-        ))
-    })?;
-    let v: serde_json::Value = serde_json::from_str(&text)
-        .map_err(|e| UserError(format!("{} is not JSON: {e}", run_json.display())))?;
-    match v["run_id"].as_i64() {
-        Some(id) => Ok(id),
+    match folder.run_id {
+        Some(id) => Ok((id, folder.database_or(db))),
         None => user_error(format!(
             "{} records no run id (the run was made with --no-record); the audit needs the run's inputs, which only a recorded run keeps: evaluate again without --no-record",
-            run_json.display()
+            folder.manifest.display()
         )),
     }
 }
@@ -92,11 +85,9 @@ struct Inputs {
 }
 
 fn load_inputs(id: i64, db: &str) -> anyhow::Result<Inputs> {
-    let mut store = govcap_store::open(db)?;
+    let mut store = govcap_store::open_existing(db)?;
     let Some(r) = store.get_run(id)? else {
-        return user_error(format!(
-            "no run {id} in {db} (see `govcap runs list --db {db}`)"
-        ));
+        return user_error(format!("no run {id} in {db} ({})", where_runs_are(db)));
     };
     let stored =
         serde_json::from_str(&r.results_json).with_context(|| format!("results of run {id}"))?;
@@ -145,7 +136,7 @@ fn user_facing(e: AuditError) -> anyhow::Error {
 
 pub fn run(a: AuditArgs) -> anyhow::Result<()> {
     let start = Instant::now();
-    let id = run_id(&a.run)?;
+    let (id, db) = run_id(&a.run, &a.db.db)?;
     if !(a.robust_width.is_finite() && a.robust_width >= 0.0) {
         return user_error("--robust-width must be a share of at least 0, such as 0.1");
     }
@@ -155,7 +146,7 @@ pub fn run(a: AuditArgs) -> anyhow::Result<()> {
         bootstrap: a.bootstrap,
         robust_width: a.robust_width,
     };
-    let audit = audit_recorded(id, &a.db.db, a.factors.as_deref(), &settings, &a.out)?;
+    let audit = audit_recorded(id, &db, a.factors.as_deref(), &settings, &a.out)?;
     print_summary(&audit, id, &a.out, start.elapsed().as_secs_f64());
     Ok(())
 }
@@ -209,7 +200,7 @@ pub fn audit_recorded(
     // Kept with the run when it describes exactly the recorded results, so the dashboard can
     // show rank intervals and the uncertainty chapter.
     if changed == 0 && run.audit.units.len() == inputs.stored.units.len() {
-        let mut store = govcap_store::open(db)?;
+        let mut store = govcap_store::open_existing(db)?;
         let json = json_text(&run.audit)?;
         govcap_store::transact(store.as_mut(), true, |tx| {
             govcap_store::workspace::save_run_audit(
@@ -336,7 +327,7 @@ fn factor_rows(a: &Audit) -> (Vec<String>, Vec<Vec<Cell>>) {
 }
 
 fn csv_bytes(header: &[String], rows: &[Vec<Cell>]) -> anyhow::Result<Vec<u8>> {
-    let mut w = csv::Writer::from_writer(Vec::new());
+    let mut w = csv::Writer::from_writer(govcap_io::export::csv_bom().as_bytes().to_vec());
     w.write_record(header)?;
     for r in rows {
         w.write_record(r.iter().map(Cell::text))?;
@@ -410,6 +401,21 @@ fn draws_csv(run: &AuditRun) -> anyhow::Result<Vec<u8>> {
     w.into_inner().context("CSV buffer")
 }
 
+/// A sensitivity index whose 90 % bootstrap interval is wider than this says little: the
+/// draws were too few for it.
+const UNSTABLE_INTERVAL: f64 = 0.5;
+
+/// The widest 90 % bootstrap interval of any sensitivity index of the audit.
+fn widest_index_interval(a: &Audit) -> f64 {
+    a.factors
+        .iter()
+        .flat_map(|f| [f.rank_shift.as_ref(), f.tier_change.as_ref()])
+        .flatten()
+        .flat_map(|s| [s.si_q95 - s.si_q05, s.sti_q95 - s.sti_q05])
+        .filter(|w| w.is_finite())
+        .fold(0.0, f64::max)
+}
+
 /// The console summary of an audit: factors by total effect, robustness, widest intervals.
 pub fn print_summary(a: &Audit, id: i64, out: &Path, secs: f64) {
     if a.synthetic {
@@ -426,6 +432,25 @@ pub fn print_summary(a: &Audit, id: i64, out: &Path, secs: f64) {
         a.settings.seed,
         secs
     );
+    let d = a.factors.len();
+    if a.draws != a.settings.draws {
+        println!(
+            "note: {} draws were asked for; {} ran: the Sobol' design needs N·(d + 2) runs, here N = ⌊{} / {}⌋ = {} base samples for d = {d} varying factors",
+            a.settings.draws,
+            a.draws,
+            a.settings.draws,
+            d + 2,
+            a.base_samples
+        );
+    }
+    let widest = widest_index_interval(a);
+    if widest > UNSTABLE_INTERVAL {
+        println!(
+            "warning: the sensitivity indices are not stable with N = {} base samples (a 90 % interval spans {widest:.2}); use --draws {} or more",
+            a.base_samples,
+            (4 * a.draws).max(2_000)
+        );
+    }
     if let Some(s) = &a.rank_shift {
         println!(
             "mean absolute rank shift per draw: mean {:.2}, range {:.2}–{:.2}",

@@ -46,29 +46,63 @@ fn read_column(spec: &str) -> anyhow::Result<Vec<f64>> {
     };
     let mut values = Vec::new();
     let mut problems = Vec::new();
+    let mut bad = 0usize;
+    let mut first_bad: Option<(usize, String)> = None;
+    let mut rows = 0usize;
     for (i, rec) in rdr.records().enumerate() {
-        let rec = rec?;
+        let rec = rec.map_err(|e| crate::UserError(format!("{file} row {}: {e}", i + 2)))?;
         let cell = rec.get(col).unwrap_or("").trim();
         if cell.is_empty() {
             continue;
         }
+        rows += 1;
         match cell.parse::<f64>() {
             Ok(x) if x.is_finite() => values.push(x),
-            _ => problems.push(format!(
-                "{file} row {} column {column}: {cell:?} is not a number",
-                i + 2
-            )),
+            _ => {
+                bad += 1;
+                first_bad.get_or_insert((i + 2, cell.to_string()));
+                if problems.len() < MAX_LISTED {
+                    problems.push(format!(
+                        "{file} row {} column {column}: {cell:?} is not a number",
+                        i + 2
+                    ));
+                }
+            }
         }
     }
-    if !problems.is_empty() {
+    if let (Some((row, cell)), true) = (&first_bad, values.is_empty()) {
+        return user_error(format!(
+            "{file}: column {column} holds text, not numbers (none of its {rows} filled cells is a number; row {row} is {cell:?}); pick a numeric column"
+        ));
+    }
+    if bad > 0 {
+        if bad > problems.len() {
+            problems.push(format!(
+                "… and {} more cells that are not numbers",
+                bad - problems.len()
+            ));
+        }
         return user_error(problems.join("\n"));
     }
     Ok(values)
 }
 
+/// Bad cells listed one by one before the rest are counted.
+const MAX_LISTED: usize = 10;
+
+/// What the method is called in plain words.
+fn method_name(m: TierMethodArg) -> &'static str {
+    match m {
+        TierMethodArg::NaturalBreaks => "natural-breaks (Fisher-Jenks, as jenkspy)",
+        TierMethodArg::Difference => "difference (the difference-trend rule, 差分趋势)",
+        TierMethodArg::Thresholds => "thresholds (fixed cut lines)",
+        TierMethodArg::Quantile => "quantile (equal counts)",
+    }
+}
+
 pub fn run(a: ClassifyArgs) -> anyhow::Result<()> {
     let values = read_column(&a.input)?;
-    let mut method = a.method.method(&a.cuts)?;
+    let mut method = a.method.method(&a.cuts, "--method")?;
     if let (Method::Difference(_), Some(w)) = (&method, a.window) {
         method = Method::Difference(DifferenceParams {
             window: w,
@@ -87,22 +121,27 @@ pub fn run(a: ClassifyArgs) -> anyhow::Result<()> {
             serde_json::json!({"breaks": c.breaks, "counts": c.counts})
         );
     } else {
+        let k = c.counts.len();
         println!(
-            "{} values, {} classes ({:?})",
+            "{} values, {k} classes by {}; class {k} is the highest",
             values.len(),
-            c.counts.len(),
-            a.method
+            method_name(a.method)
         );
         for (i, n) in c.counts.iter().enumerate().rev() {
-            println!(
-                "  class {} (top = {}): ({}, {}]  {} values",
-                i + 1,
-                c.counts.len(),
-                c.breaks[i],
-                c.breaks[i + 1],
-                n
-            );
+            let interval = method
+                .closure(i, k)
+                .interval(c.breaks[i], c.breaks[i + 1], 2);
+            println!("  class {}: {interval:<20} {n} values", i + 1);
         }
+        println!(
+            "  {}",
+            match method {
+                Method::Thresholds { .. } =>
+                    "a value equal to a cut line is in the class above it ([ lower bound included, ) upper excluded)",
+                _ =>
+                    "a value equal to a break is in the class below it (( lower bound excluded, ] upper included; the lowest class includes its minimum)",
+            }
+        );
     }
     Ok(())
 }

@@ -8,7 +8,7 @@ use clap::Args;
 use govcap_core::evaluate::Params;
 use govcap_core::framework::Framework;
 
-use crate::evaluation::{builtin_framework, builtin_units, execute, Input, Job};
+use crate::evaluation::{builtin_framework, builtin_units, execute, Input, Job, Recording};
 use crate::{LangArg, TierArgs};
 
 #[derive(Args, Debug)]
@@ -75,13 +75,21 @@ pub fn run(a: DemoArgs) -> anyhow::Result<()> {
             &job,
             previous.as_ref().map(|(e, id)| (e, Some(*id))),
             &out,
-            Some(&mut store),
+            Some(Recording {
+                store: &mut store,
+                database: &db,
+                reuse_identical: true,
+            }),
         )?;
         if year == YEARS[1] {
             crate::summary::print(&outcome, previous.as_ref().map(|p| &p.0), a.lang);
         }
         let run_id = outcome.run_id.expect("recorded");
-        publish_demo_run(store.as_mut(), run_id)?;
+        if outcome.reused {
+            println!("{year}: the same results are already recorded as run {run_id} in {db}; not added again");
+        } else {
+            publish_demo_run(store.as_mut(), run_id)?;
+        }
         previous = Some((outcome.evaluation, run_id));
     }
     // The blue-book report of the last year, compared with its recorded previous run.

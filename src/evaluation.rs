@@ -118,6 +118,8 @@ pub struct Outcome {
     pub results_json: String,
     pub results_sha256: String,
     pub run_id: Option<i64>,
+    /// The run was already recorded with the same results (see [`Recording::reuse_identical`]).
+    pub reused: bool,
 }
 
 pub fn load_framework(input: &Input) -> anyhow::Result<Framework> {
@@ -174,11 +176,33 @@ pub fn compute(
 }
 
 /// Evaluates, writes every output file into `out`, and records the run when a store is given.
+/// Where and how [`execute`] records its run.
+pub struct Recording<'a> {
+    pub store: &'a mut Box<dyn govcap_store::Store>,
+    /// The `--db` as given; a SQLite file is named in `run.json` (absolute) so that commands
+    /// given the output folder later find the run's database from any folder.
+    pub database: &'a str,
+    /// Reuse a run already recorded with the same label, year, previous run and results
+    /// instead of adding a copy (the demo run twice).
+    pub reuse_identical: bool,
+}
+
+/// The SQLite file a run was recorded in, as an absolute path for `run.json`. PostgreSQL URLs
+/// are left out: they may hold a password.
+fn database_for_manifest(db: &str) -> Option<String> {
+    if govcap_store::is_postgres_url(db) {
+        return None;
+    }
+    std::path::absolute(db)
+        .ok()
+        .map(|p| p.display().to_string())
+}
+
 pub fn execute(
     job: &Job,
     previous: Option<(&Evaluation, Option<i64>)>,
     out: &Path,
-    store: Option<&mut Box<dyn govcap_store::Store>>,
+    recording: Option<Recording<'_>>,
 ) -> anyhow::Result<Outcome> {
     let (_fw, evaluation, analyses) = compute(job, previous.map(|p| p.0))?;
     std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
@@ -224,36 +248,62 @@ pub fn execute(
     write_atomic(&out.join("results.json"), results_json.as_bytes())?;
 
     let mut run_id = None;
-    if let Some(store) = store {
-        let params_json = serde_json::to_string(&job.params)?;
-        let run = NewRun {
-            label: job.label.clone(),
-            year: job.params.year,
-            created_at: crate::clock::now_rfc3339(),
-            software_version: version.into(),
-            framework_id: evaluation.framework.id.clone(),
-            framework_version: evaluation.framework.version.clone(),
-            framework_sha256: framework_sha256.clone(),
-            framework_toml: String::from_utf8_lossy(&job.framework.bytes).into_owned(),
-            params_json,
-            synthetic: evaluation.synthetic,
-            previous_run: previous.and_then(|p| p.1),
-            results_sha256: results_sha256.clone(),
-            results_json: results_json.clone(),
-            inputs: std::iter::once(&job.units)
-                .chain(job.observations.iter())
-                .map(|i| RunInput {
-                    role: i.role.into(),
-                    name: i.name.clone(),
-                    sha256: i.sha256(),
-                    bytes: i.bytes.clone(),
+    let mut reused = false;
+    let database = recording
+        .as_ref()
+        .and_then(|r| database_for_manifest(r.database));
+    if let Some(Recording {
+        store,
+        reuse_identical,
+        ..
+    }) = recording
+    {
+        let previous_run = previous.and_then(|p| p.1);
+        if reuse_identical {
+            run_id = store
+                .list_runs()?
+                .into_iter()
+                .find(|r| {
+                    r.label == job.label
+                        && r.year == job.params.year
+                        && r.previous_run == previous_run
+                        && r.results_sha256 == results_sha256
                 })
-                .collect(),
-        };
-        run_id = Some(store.save_run(&run)?);
+                .map(|r| r.id);
+            reused = run_id.is_some();
+        }
+        if !reused {
+            let params_json = serde_json::to_string(&job.params)?;
+            let run = NewRun {
+                label: job.label.clone(),
+                year: job.params.year,
+                created_at: crate::clock::now_rfc3339(),
+                software_version: version.into(),
+                framework_id: evaluation.framework.id.clone(),
+                framework_version: evaluation.framework.version.clone(),
+                framework_sha256: framework_sha256.clone(),
+                framework_toml: String::from_utf8_lossy(&job.framework.bytes).into_owned(),
+                params_json,
+                synthetic: evaluation.synthetic,
+                previous_run,
+                results_sha256: results_sha256.clone(),
+                results_json: results_json.clone(),
+                inputs: std::iter::once(&job.units)
+                    .chain(job.observations.iter())
+                    .map(|i| RunInput {
+                        role: i.role.into(),
+                        name: i.name.clone(),
+                        sha256: i.sha256(),
+                        bytes: i.bytes.clone(),
+                    })
+                    .collect(),
+            };
+            run_id = Some(store.save_run(&run)?);
+        }
     }
     let manifest = serde_json::json!({
         "run_id": run_id,
+        "database": database,
         "software": format!("govcap {version}"),
         "year": evaluation.year,
         "synthetic": evaluation.synthetic,
@@ -272,6 +322,7 @@ pub fn execute(
         results_json,
         results_sha256,
         run_id,
+        reused,
     })
 }
 
@@ -331,7 +382,11 @@ pub fn run(a: EvaluateArgs) -> anyhow::Result<()> {
         &job,
         previous.as_ref().map(|(e, id)| (e, *id)),
         &a.out,
-        store.as_mut(),
+        store.as_mut().map(|store| Recording {
+            store,
+            database: &a.db.db,
+            reuse_identical: false,
+        }),
     )?;
     crate::summary::print(&outcome, previous.as_ref().map(|p| &p.0), a.lang);
     println!();

@@ -11,6 +11,7 @@ mod framework_cmd;
 mod import_cmd;
 mod monitor_cmd;
 mod report_cmd;
+mod run_folder;
 mod runs;
 mod serve_cmd;
 mod summary;
@@ -47,6 +48,10 @@ pub fn user_error<T>(msg: impl Into<String>) -> anyhow::Result<T> {
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// Write CSV files without the UTF-8 byte-order mark (it is there by default so that Excel
+    /// on Chinese Windows shows the Chinese text correctly).
+    #[arg(long, global = true)]
+    no_bom: bool,
 }
 
 #[derive(Subcommand)]
@@ -157,7 +162,9 @@ pub enum SublevelArg {
 }
 
 impl TierMethodArg {
-    pub fn method(self, cuts: &[f64]) -> anyhow::Result<govcap_core::classify::Method> {
+    /// `flag` is the option that chose the method (`--tier-method`, `--method`), named in the
+    /// error when the cut lines are missing.
+    pub fn method(self, cuts: &[f64], flag: &str) -> anyhow::Result<govcap_core::classify::Method> {
         use govcap_core::classify::{DifferenceParams, Method};
         Ok(match self {
             TierMethodArg::Difference => Method::Difference(DifferenceParams::default()),
@@ -165,9 +172,9 @@ impl TierMethodArg {
             TierMethodArg::Quantile => Method::Quantile,
             TierMethodArg::Thresholds => {
                 if cuts.is_empty() {
-                    return user_error(
-                        "--tier-method thresholds needs --cuts, e.g. --cuts 55,70,83.59",
-                    );
+                    return user_error(format!(
+                        "{flag} thresholds needs --cuts, e.g. --cuts 55,70,83.59"
+                    ));
                 }
                 Method::Thresholds {
                     cuts: cuts.to_vec(),
@@ -187,7 +194,7 @@ impl TierArgs {
             self.classes
         };
         Ok(TierParams {
-            method: self.tier_method.method(&self.cuts)?,
+            method: self.tier_method.method(&self.cuts, "--tier-method")?,
             k,
             names: match self.tier_names {
                 TierNamesArg::E2021 => TierNames::Edition2021,
@@ -209,6 +216,10 @@ fn is_user_error(e: &anyhow::Error) -> bool {
             || c.is::<govcap_core::framework::FrameworkError>()
             || c.is::<govcap_core::evaluate::EvaluateError>()
             || c.is::<govcap_core::classify::ClassifyError>()
+            || matches!(
+                c.downcast_ref::<govcap_store::StoreError>(),
+                Some(govcap_store::StoreError::NoDatabase { .. })
+            )
     })
 }
 
@@ -229,6 +240,10 @@ fn tune_allocator() {
 fn main() -> ExitCode {
     tune_allocator();
     let cli = Cli::parse();
+    govcap_io::export::set_csv_bom(!cli.no_bom);
+    if !matches!(cli.command, Command::Serve(_) | Command::Monitor(_)) {
+        quiet_on_closed_pipe();
+    }
     let result = match cli.command {
         Command::Demo(a) => demo::run(a),
         Command::Evaluate(a) => evaluation::run(a),
@@ -259,6 +274,18 @@ fn main() -> ExitCode {
                 ExitCode::FAILURE
             }
         }
+    }
+}
+
+/// `govcap evaluate … | head` must end quietly when `head` has read enough, as `cat` does:
+/// Rust ignores SIGPIPE, so every later `println!` would panic on the closed pipe. Restoring
+/// the default action ends the process at the first such write instead. Not for `serve` and
+/// `monitor`, which talk to sockets and must outlive a peer that hangs up.
+fn quiet_on_closed_pipe() {
+    #[cfg(unix)]
+    // SAFETY: called once at start-up before any thread exists; SIG_DFL is a valid action.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
 }
 

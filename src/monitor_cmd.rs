@@ -29,6 +29,9 @@ pub enum MonitorCommand {
     /// Sample every portal's home page all day (the inspection rule: at least 20 spaced
     /// visits a day, 15 s each) and run the full checks once a cycle, storing each step in
     /// --db and rewriting DIR/alerts.jsonl after each; Ctrl-C stops cleanly.
+    #[command(mut_arg("db", |a| a
+        .required(true)
+        .help("The store (SQLite file or postgres:// URL) that keeps every sample, run, finding and alert; the alert rules read the samples from it")))]
     Schedule(ScheduleArgs),
 }
 

@@ -7,8 +7,11 @@
 //! file only finds the inputs, writes the files and reports what it did.
 //!
 //! When the run has a statistical audit (`govcap audit`, or `--audit` of `evaluate` and `demo`),
-//! the report gains its uncertainty chapter: `--audit FILE` names the `audit.json`, and a
-//! directory RUN's own `RUN/audit/audit.json` is used when present and of the same results.
+//! the report gains its uncertainty chapter: `--audit FILE` names the `audit.json`, else a
+//! directory RUN's own `RUN/audit/audit.json`, else the audit recorded with the run, each used
+//! when it is of the same results. A directory's `run.json` names its run and database, so
+//! the folder finds its previous year and recorded audit as a run id does; whatever is still
+//! missing is named on the console with the way to add it.
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -21,6 +24,7 @@ use govcap_report::{Lang, Manifest, Options, ReportError};
 use govcap_store::{Store, StoredRun};
 
 use crate::evaluation::sha256_hex;
+use crate::run_folder::RunFolder;
 use crate::{user_error, DbArgs, LangArg};
 
 #[derive(Args, Debug)]
@@ -43,6 +47,12 @@ pub struct ReportArgs {
     /// RUN/audit/audit.json when RUN is a directory (or a results.json beside an audit/).
     #[arg(long)]
     pub audit: Option<PathBuf>,
+    /// Leave the year-over-year comparison out, even when the run has a previous run.
+    #[arg(long, conflicts_with = "previous")]
+    pub no_previous: bool,
+    /// Leave the uncertainty chapter out, even when the run has an audit.
+    #[arg(long, conflicts_with = "audit")]
+    pub no_audit: bool,
     /// Output directory.
     #[arg(long)]
     pub out: PathBuf,
@@ -76,7 +86,10 @@ fn parse_results(text: &str, what: &str) -> anyhow::Result<Evaluation> {
 /// Loads run `id` from an open store.
 pub fn load_stored(store: &mut dyn Store, id: i64, db: &str) -> anyhow::Result<Loaded> {
     let Some(r): Option<StoredRun> = store.get_run(id)? else {
-        return user_error(format!("no run {id} in {db}"));
+        return user_error(format!(
+            "no run {id} in {db} ({})",
+            crate::run_folder::where_runs_are(db)
+        ));
     };
     let evaluation = parse_results(&r.results_json, &format!("run {id}"))?;
     let mut inputs = vec![(
@@ -195,23 +208,45 @@ fn audit_beside(spec: &str) -> Option<PathBuf> {
 /// Attaches the audit at `path` to `run`. An audit named with `--audit` must be of these
 /// results; one merely found beside the run is left out, with a warning, when it is not.
 fn attach_audit(run: &mut Loaded, path: &Path, explicit: bool) -> anyhow::Result<()> {
-    let checked = read_audit(path).and_then(|a| {
-        govcap_report::audit_matches(&run.evaluation, &a)
-            .map(|()| a)
-            .map_err(|why| {
-                crate::UserError(format!(
-                    "{} does not belong to these results: {why}; audit the run again (`govcap audit RUN --out DIR`)",
-                    path.display()
-                ))
-                .into()
-            })
-    });
+    let checked = read_audit(path).and_then(|a| check_audit(run, a, &path.display().to_string()));
     match checked {
         Ok(a) => run.audit = Some(a),
         Err(e) if !explicit => {
-            eprintln!("warning: {e:#}; the report leaves the uncertainty chapter out");
+            eprintln!("warning: {e:#}; it is not used");
         }
         Err(e) => return Err(e),
+    }
+    Ok(())
+}
+
+/// `audit` when it describes exactly `run`'s results.
+fn check_audit(run: &Loaded, audit: Audit, what: &str) -> anyhow::Result<Audit> {
+    govcap_report::audit_matches(&run.evaluation, &audit)
+        .map(|()| audit)
+        .map_err(|why| {
+            crate::UserError(format!(
+                "{what} does not belong to these results: {why}; audit the run again (`govcap audit RUN --out DIR`)"
+            ))
+            .into()
+        })
+}
+
+/// The newest audit stored with run `id` (by `govcap audit`, `evaluate --audit`, `demo`),
+/// when it is of these results.
+fn attach_stored_audit(run: &mut Loaded, store: &mut dyn Store, id: i64) -> anyhow::Result<()> {
+    let json = govcap_store::transact(store, false, |tx| {
+        govcap_store::workspace::run_audit(tx, id)
+    })?;
+    let Some(json) = json else { return Ok(()) };
+    let parsed = serde_json::from_str::<Audit>(&json)
+        .map_err(|e| anyhow::anyhow!("the stored audit of run {id} is not readable: {e}"))
+        .and_then(|a| check_audit(run, a, &format!("the stored audit of run {id}")));
+    match parsed {
+        Ok(a) if a.schema == AUDIT_SCHEMA => run.audit = Some(a),
+        Ok(_) => eprintln!(
+            "warning: the stored audit of run {id} is of an older govcap; the report leaves the uncertainty chapter out (`govcap audit {id} --out DIR` renews it)"
+        ),
+        Err(e) => eprintln!("warning: {e:#}; the report leaves the uncertainty chapter out"),
     }
     Ok(())
 }
@@ -219,7 +254,7 @@ fn attach_audit(run: &mut Loaded, path: &Path, explicit: bool) -> anyhow::Result
 fn load(spec: &str, db: &str) -> anyhow::Result<Loaded> {
     match spec.parse::<i64>() {
         Ok(id) if !Path::new(spec).exists() => {
-            let mut store = govcap_store::open(db)?;
+            let mut store = govcap_store::open_existing(db)?;
             load_stored(store.as_mut(), id, db)
         }
         _ => load_files(spec),
@@ -292,15 +327,55 @@ pub fn write(
 }
 
 pub fn run(a: ReportArgs) -> anyhow::Result<()> {
-    let mut current = load(&a.run, &a.db.db).with_context(|| format!("run {}", a.run))?;
+    // A folder's run.json names its recorded run and database: from there the report finds
+    // the previous year and the stored audit as it does for a run id.
+    let folder = RunFolder::read(&a.run)
+        .ok()
+        .flatten()
+        .filter(|_| Path::new(&a.run).exists());
+    let db = match &folder {
+        Some(f) => f.database_or(&a.db.db),
+        None => a.db.db.clone(),
+    };
+    let mut current = load(&a.run, &db).with_context(|| format!("run {}", a.run))?;
     match (&a.audit, audit_beside(&a.run)) {
+        _ if a.no_audit => {}
         (Some(p), _) => attach_audit(&mut current, p, true)?,
         (None, Some(p)) => attach_audit(&mut current, &p, false)?,
         (None, None) => {}
     }
+    let mut store = None;
+    if let Some(id) = current.manifest.run_id {
+        let recorded = match &folder {
+            None => true,
+            Some(_) => govcap_store::is_postgres_url(&db) || Path::new(&db).is_file(),
+        };
+        if recorded {
+            let mut s = govcap_store::open_existing(&db)?;
+            if folder.is_some() {
+                // The folder's results must be the recorded ones for its history to apply.
+                match s.get_run(id)? {
+                    Some(r)
+                        if Some(&r.results_sha256) == current.manifest.results_sha256.as_ref() =>
+                    {
+                        current.previous_run = r.previous_run;
+                    }
+                    _ => {}
+                }
+            }
+            if current.audit.is_none() && a.audit.is_none() && !a.no_audit {
+                attach_stored_audit(&mut current, s.as_mut(), id)?;
+                if current.audit.is_some() {
+                    println!("uncertainty chapter: from the audit recorded with run {id}");
+                }
+            }
+            store = Some(s);
+        }
+    }
     let previous: Option<(Evaluation, String)> = match (&a.previous, current.previous_run) {
+        _ if a.no_previous => None,
         (Some(spec), _) => {
-            let p = load(spec, &a.db.db).with_context(|| format!("previous run {spec}"))?;
+            let p = load(spec, &db).with_context(|| format!("previous run {spec}"))?;
             let what = p
                 .manifest
                 .run_id
@@ -310,13 +385,36 @@ pub fn run(a: ReportArgs) -> anyhow::Result<()> {
             Some((p.evaluation, what))
         }
         (None, Some(id)) => {
-            let mut store = govcap_store::open(&a.db.db)?;
-            let p = load_stored(store.as_mut(), id, &a.db.db)
+            let s = match store.as_mut() {
+                Some(s) => s,
+                None => store.insert(govcap_store::open_existing(&db)?),
+            };
+            let p = load_stored(s.as_mut(), id, &db)
                 .with_context(|| format!("recorded previous run {id}"))?;
             Some((p.evaluation, format!("run {id}")))
         }
         (None, None) => None,
     };
+    if previous.is_none() && !a.no_previous {
+        println!(
+            "left out: the year-over-year comparison (no recorded previous run{}); add it with --previous RUN (a run id, folder or results.json)",
+            current
+                .manifest
+                .run_id
+                .map(|id| format!(" for run {id}"))
+                .unwrap_or_default()
+        );
+    }
+    if current.audit.is_none() && !a.no_audit {
+        println!(
+            "left out: the uncertainty chapter (no audit of these results); add it with `govcap audit {} --out DIR` and report again (the recorded audit is found by itself, or give --audit DIR/audit.json)",
+            current
+                .manifest
+                .run_id
+                .map(|id| id.to_string())
+                .unwrap_or_else(|| "RUN".into())
+        );
+    }
     if let Some((p, _)) = &previous {
         if p.year >= current.evaluation.year {
             eprintln!(

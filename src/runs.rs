@@ -61,7 +61,7 @@ fn evaluation_of(run: &StoredRun) -> anyhow::Result<Evaluation> {
 pub fn run(c: RunsCommand) -> anyhow::Result<()> {
     match c {
         RunsCommand::List { db } => {
-            let mut store = govcap_store::open(&db.db)?;
+            let mut store = govcap_store::open_existing(&db.db)?;
             let runs = store.list_runs()?;
             if runs.is_empty() {
                 println!("no runs recorded in {}", db.db);
@@ -85,7 +85,7 @@ pub fn run(c: RunsCommand) -> anyhow::Result<()> {
             Ok(())
         }
         RunsCommand::Show { id, db } => {
-            let mut store = govcap_store::open(&db.db)?;
+            let mut store = govcap_store::open_existing(&db.db)?;
             let r = get(store.as_mut(), id, &db.db)?;
             let e = evaluation_of(&r)?;
             println!("run {}  {}", r.id, r.label);
@@ -130,7 +130,7 @@ pub fn run(c: RunsCommand) -> anyhow::Result<()> {
             Ok(())
         }
         RunsCommand::Diff { a, b, top, db } => {
-            let mut store = govcap_store::open(&db.db)?;
+            let mut store = govcap_store::open_existing(&db.db)?;
             let ea = evaluation_of(&get(store.as_mut(), a, &db.db)?)?;
             let eb = evaluation_of(&get(store.as_mut(), b, &db.db)?)?;
             let d = diff(&ea, &eb);
@@ -176,24 +176,44 @@ pub fn run(c: RunsCommand) -> anyhow::Result<()> {
             Ok(())
         }
         RunsCommand::Rerun { id, out, db } => {
-            let mut store = govcap_store::open(&db.db)?;
+            let mut store = govcap_store::open_existing(&db.db)?;
             let r = get(store.as_mut(), id, &db.db)?;
             let tmp =
                 std::env::temp_dir().join(format!("govcap-rerun-{}-{id}", std::process::id()));
+            // Without --out the outputs are only a means to compare: they are removed on
+            // success and kept (and named) on a mismatch, where they are the evidence.
+            let keep = out.is_some();
             let out = out.unwrap_or_else(|| tmp.join("out"));
-            let job = job_from_record(&r, &tmp)?;
-            let previous = match r.previous_run {
-                Some(p) => Some((evaluation_of(&get(store.as_mut(), p, &db.db)?)?, Some(p))),
-                None => None,
-            };
-            let outcome = execute(&job, previous.as_ref().map(|(e, i)| (e, *i)), &out, None)?;
+            let outcome = (|| {
+                let job = job_from_record(&r, &tmp)?;
+                let previous = match r.previous_run {
+                    Some(p) => Some((evaluation_of(&get(store.as_mut(), p, &db.db)?)?, Some(p))),
+                    None => None,
+                };
+                execute(&job, previous.as_ref().map(|(e, i)| (e, *i)), &out, None)
+            })();
             let _ = std::fs::remove_dir_all(tmp.join("inputs"));
+            let outcome = match outcome {
+                Ok(o) => o,
+                Err(e) => {
+                    let _ = std::fs::remove_dir_all(&tmp);
+                    return Err(e);
+                }
+            };
             if outcome.results_json == r.results_json {
-                println!(
-                    "run {id} reproduced: results.json byte-identical (sha256 {}), written to {}",
-                    outcome.results_sha256,
-                    out.display()
-                );
+                if keep {
+                    println!(
+                        "run {id} reproduced: results.json byte-identical (sha256 {}), written to {}",
+                        outcome.results_sha256,
+                        out.display()
+                    );
+                } else {
+                    let _ = std::fs::remove_dir_all(&tmp);
+                    println!(
+                        "run {id} reproduced: results.json byte-identical (sha256 {}); pass --out DIR to keep the outputs",
+                        outcome.results_sha256
+                    );
+                }
                 Ok(())
             } else {
                 anyhow::bail!(

@@ -88,7 +88,8 @@ fn audit_of_the_demo_run() {
     // CSV files: one row per unit, per factor and output, per draw.
     let units_csv = std::fs::read_to_string(out.join("audit_units.csv")).unwrap();
     assert_eq!(units_csv.lines().count(), 338);
-    assert!(units_csv.starts_with("code,name,nominal_rank,nominal_tier,nominal_sublevel,mean_rank,median_rank,q05_rank,q95_rank,interval_width"));
+    // UTF-8 with a BOM, so Excel on Chinese Windows reads it as UTF-8.
+    assert!(units_csv.starts_with("\u{feff}code,name,nominal_rank,nominal_tier,nominal_sublevel,mean_rank,median_rank,q05_rank,q95_rank,interval_width"));
     let factors_csv = std::fs::read_to_string(out.join("audit_factors.csv")).unwrap();
     assert_eq!(factors_csv.lines().count(), 1 + 2 * d);
     let draws_csv = std::fs::read_to_string(out.join("audit_draws.csv")).unwrap();

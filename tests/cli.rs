@@ -41,6 +41,9 @@ fn demo_writes_every_output_and_labels_it_synthetic() {
         let rankings = std::fs::read_to_string(y.join("rankings.csv")).unwrap();
         let mut lines = rankings.lines();
         let header = lines.next().unwrap();
+        let header = header
+            .strip_prefix('\u{feff}')
+            .expect("CSV starts with a UTF-8 BOM for Excel");
         for col in [
             "unit_code",
             "unit_name",

@@ -113,7 +113,12 @@ fn monitor_run_feeds_evaluate_alerts_and_the_store() {
 
     // observations.csv: one row per auto/hybrid leaf measured, year from --as-of.
     let csv = std::fs::read_to_string(out.join("observations.csv")).unwrap();
-    let header = csv.lines().next().unwrap();
+    let header = csv
+        .lines()
+        .next()
+        .unwrap()
+        .strip_prefix('\u{feff}')
+        .expect("CSV starts with a UTF-8 BOM");
     assert!(
         header.starts_with("unit,indicator,year,value,source"),
         "{header}"

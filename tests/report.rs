@@ -304,6 +304,7 @@ fn report_from_a_directory_in_english_with_previous_from_files() {
         &[
             "report",
             out.join("2021/results.json").to_str().unwrap(),
+            "--no-previous",
             "--out",
             "single",
         ],

@@ -57,9 +57,17 @@ fn demo_audit() -> Audit {
 }
 
 /// A rank as the report prints it: at most two decimals, trailing zeros dropped.
-fn rank(x: f64) -> String {
-    let s = format!("{x:.2}");
-    s.trim_end_matches('0').trim_end_matches('.').to_string()
+/// Readers see whole places: the interval's ends rounded outwards, a median rounded.
+fn lo(x: f64) -> String {
+    format!("{}", x.floor() as i64)
+}
+
+fn hi(x: f64) -> String {
+    format!("{}", x.ceil() as i64)
+}
+
+fn whole(x: f64) -> String {
+    format!("{}", x.round() as i64)
 }
 
 fn prob(p: f64) -> String {
@@ -109,7 +117,7 @@ fn demo_report_shows_every_units_interval_from_the_audit() {
     assert!(page.contains("class=\"synthetic-banner\""));
     assert!(page.contains("合成数据"));
     assert!(page.contains(&format!(
-        "{} 次模拟 · 随机种子 {}",
+        "{} 次模型运行 · 随机种子 {}",
         a.draws, a.settings.seed
     )));
     assert!(page.contains("href=\"uncertainty.html\" aria-current=\"page\""));
@@ -132,9 +140,9 @@ fn demo_report_shows_every_units_interval_from_the_audit() {
         let want = format!(
             "名义排名 {} · 90 % 区间 {}–{} · 中位 {}",
             u.nominal_rank.unwrap(),
-            rank(u.q05_rank.unwrap()),
-            rank(u.q95_rank.unwrap()),
-            rank(u.median_rank.unwrap())
+            lo(u.q05_rank.unwrap()),
+            hi(u.q95_rank.unwrap()),
+            whole(u.median_rank.unwrap())
         );
         assert!(title.contains(&want), "{title} lacks {want}");
     }
@@ -211,8 +219,8 @@ fn demo_report_shows_every_units_interval_from_the_audit() {
         let sentence = format!(
             "全国排名 {}（90 % 区间 {}–{}）",
             u.nominal_rank.unwrap(),
-            rank(u.q05_rank.unwrap()),
-            rank(u.q95_rank.unwrap())
+            lo(u.q05_rank.unwrap()),
+            hi(u.q95_rank.unwrap())
         );
         assert!(page.contains(&sentence), "{}: {sentence}", u.code);
         assert!(page.contains(&format!(
@@ -242,10 +250,36 @@ fn report_finds_the_directory_audit_or_takes_audit_for_a_run_id() {
     assert!(o.status.success(), "{}", text(&o));
     assert!(dir.join("bydir/uncertainty.html").is_file());
 
-    // A run id has no directory: no chapter unless --audit names the file.
+    // A run id finds the audit recorded with the run; --no-audit leaves it out.
     let db = out.join("govcap.db");
     let o = govcap(
-        &["report", "2", "--db", db.to_str().unwrap(), "--out", "byid"],
+        &[
+            "report",
+            "2",
+            "--db",
+            db.to_str().unwrap(),
+            "--out",
+            "recorded",
+        ],
+        &dir,
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(
+        text(&o).contains("from the audit recorded with run 2"),
+        "{}",
+        text(&o)
+    );
+    assert!(dir.join("recorded/uncertainty.html").is_file());
+    let o = govcap(
+        &[
+            "report",
+            "2",
+            "--db",
+            db.to_str().unwrap(),
+            "--no-audit",
+            "--out",
+            "byid",
+        ],
         &dir,
     );
     assert!(o.status.success(), "{}", text(&o));
@@ -276,8 +310,8 @@ fn report_finds_the_directory_audit_or_takes_audit_for_a_run_id() {
     assert!(unit.contains(&format!(
         "National rank {} (90 % interval {}–{})",
         u.nominal_rank.unwrap(),
-        rank(u.q05_rank.unwrap()),
-        rank(u.q95_rank.unwrap())
+        lo(u.q05_rank.unwrap()),
+        hi(u.q95_rank.unwrap())
     )));
     assert!(unit.contains(&format!(
         "tier kept {}",
@@ -310,7 +344,7 @@ fn without_an_audit_the_pages_are_unchanged() {
     for f in ["results.json", "run.json"] {
         std::fs::copy(out.join("2021").join(f), dir.join("plain").join(f)).unwrap();
     }
-    let o = govcap(&["report", "plain", "--out", "rep0"], &dir);
+    let o = govcap(&["report", "plain", "--no-audit", "--out", "rep0"], &dir);
     assert!(o.status.success(), "{}", text(&o));
     assert!(!text(&o).contains("uncertainty"));
     let o = govcap(
@@ -381,13 +415,27 @@ fn an_audit_of_other_results_is_refused_or_left_out() {
         serde_json::to_string(&a).unwrap(),
     )
     .unwrap();
-    // Found beside the run: a warning, and the report without the chapter.
+    // Found beside the run: a warning, and not used; the audit recorded with the run (of
+    // these very results) is used instead.
     let o = govcap(&["report", "stale", "--out", "rep"], &dir);
     assert!(o.status.success(), "{}", text(&o));
     let t = text(&o);
     assert!(t.contains("does not belong to these results"), "{t}");
     assert!(t.contains(&format!("unit {}", a.units[0].code)), "{t}");
-    assert!(!dir.join("rep/uncertainty.html").exists());
+    assert!(t.contains("from the audit recorded with run 2"), "{t}");
+    // With --db elsewhere there is no recorded audit to fall back on: no chapter.
+    let o = govcap(
+        &["report", "stale", "--db", "elsewhere.db", "--out", "rep2"],
+        &dir,
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(
+        text(&o).contains("left out: the uncertainty chapter"),
+        "{}",
+        text(&o)
+    );
+    assert!(!dir.join("rep2/uncertainty.html").exists());
+    assert!(!dir.join("elsewhere.db").exists());
     // Named with --audit: refused (exit 2), naming the reason.
     let o = govcap(
         &[
@@ -457,7 +505,7 @@ fn evaluate_with_audit_writes_out_audit_for_the_report() {
     let o = govcap(&["report", "ev", "--out", "rep"], &dir);
     assert!(o.status.success(), "{}", text(&o));
     let page = read(&dir.join("rep/uncertainty.html"));
-    assert!(page.contains(&format!("{} 次模拟", a.draws)));
+    assert!(page.contains(&format!("{} 次模型运行", a.draws)));
 
     // The audit needs a recorded run; the audit options need --audit.
     for args in [

@@ -203,3 +203,119 @@ fn summary_ranking_and_unit_pages_render_without_console_errors() {
         );
     }
 }
+
+/// Viewport width, the table box's scroll and client widths, and per header: visible?, left,
+/// right, text.
+type Measure = (u32, u32, u32, Vec<(bool, i64, i64, String)>);
+
+/// The ranking page measured in the browser: the page's policy is dropped from a copy so a
+/// measuring script can run after the page's own; it writes what it saw into the DOM, which
+/// `--dump-dom` returns. Each entry: visible?, left, right, header text.
+fn measure_ranking(bin: &Path, report: &Path, work: &Path, width: u32) -> Measure {
+    let html = std::fs::read_to_string(report.join("ranking.html")).unwrap();
+    let start = html
+        .find("<meta http-equiv=\"Content-Security-Policy\"")
+        .expect("the page has a policy");
+    let end = start + html[start..].find('>').unwrap() + 1;
+    let probe = "<script>(function(){var t=document.getElementById('ranking-table');var w=t.parentElement;var vw=document.documentElement.clientWidth;var hs=t.tHead.rows[0].cells;var out=[];for(var i=0;i<hs.length;i++){var r=hs[i].getBoundingClientRect();var vis=getComputedStyle(hs[i]).display!=='none';out.push((vis?'v':'h')+'~'+Math.round(r.left)+'~'+Math.round(r.right)+'~'+hs[i].textContent.replace(/[~|]/g,''));}document.body.setAttribute('data-measure',vw+'|'+w.scrollWidth+'|'+w.clientWidth+'|'+out.join('|'));})();</script></body>";
+    let page = format!("{}{}", &html[..start], &html[end..]).replacen("</body>", probe, 1);
+    let copy = report.join(format!("ranking-measure-{width}.html"));
+    std::fs::write(&copy, page).unwrap();
+    let (dom, _) = run_chromium(
+        bin,
+        &work.join(format!("profile-measure-{width}")),
+        &[
+            format!("--window-size={width},900"),
+            "--dump-dom".to_string(),
+            file_url(&copy),
+        ],
+    );
+    let at = dom.find("data-measure=\"").expect("the probe ran") + 14;
+    let raw = &dom[at..at + dom[at..].find('"').unwrap()];
+    let mut parts = raw.split('|');
+    let mut num = || parts.next().unwrap().parse::<u32>().unwrap();
+    let (vw, scroll, client) = (num(), num(), num());
+    let cols = raw
+        .split('|')
+        .skip(3)
+        .map(|c| {
+            let f: Vec<&str> = c.splitn(4, '~').collect();
+            (
+                f[0] == "v",
+                f[1].parse().unwrap(),
+                f[2].parse().unwrap(),
+                f[3].to_string(),
+            )
+        })
+        .collect();
+    (vw, scroll, client, cols)
+}
+
+/// At 1,366 px every column of the ranking (13 with a previous year) is on screen without
+/// scrolling sideways; on a 390 px phone the table keeps rank, unit, total and tier and still
+/// fits. A screenshot at 1,366 px is kept in the work folder for a look.
+#[test]
+fn the_ranking_uses_the_width_and_fits_a_phone() {
+    let Some(bin) = chromium() else {
+        if std::env::var("GOVCAP_REQUIRE_BROWSER").as_deref() == Ok("1") {
+            panic!(
+                "GOVCAP_REQUIRE_BROWSER=1 but Chromium is not installed (apt-get install chromium)"
+            );
+        }
+        eprintln!("SKIPPED report_browser: Chromium is not installed (apt-get install chromium); set GOVCAP_REQUIRE_BROWSER=1 to make this a failure");
+        return;
+    };
+    let work = tmp("ranking");
+    let o = Command::new(env!("CARGO_BIN_EXE_govcap"))
+        .args(["demo", "--out", "out", "--no-audit"])
+        .current_dir(&work)
+        .env_remove("GOVCAP_DB")
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let report = work.join("out/report");
+
+    for width in [1366, 1920] {
+        let (vw, scroll, client, cols) = measure_ranking(&bin, &report, &work, width);
+        assert_eq!(vw, width, "viewport");
+        assert_eq!(
+            cols.len(),
+            13,
+            "a ranking with a previous year has 13 columns: {cols:?}"
+        );
+        assert!(
+            scroll <= client,
+            "{width} px: the table scrolls sideways ({scroll} > {client}): {cols:?}"
+        );
+        for (visible, left, right, name) in &cols {
+            assert!(
+                *visible && *left >= 0 && *right <= vw as i64,
+                "{width} px: column {name} is not on screen ({left}–{right}): {cols:?}"
+            );
+        }
+    }
+    let shot = shoot(
+        &bin,
+        &report.join("ranking.html"),
+        &work,
+        "ranking-1366",
+        (1366, 900),
+    );
+    assert_eq!(png_size(&shot.png), (1366, 900));
+    assert!(shot.console.is_empty(), "{:?}", shot.console);
+
+    let (vw, scroll, client, cols) = measure_ranking(&bin, &report, &work, 390);
+    let shown: Vec<&str> = cols.iter().filter(|c| c.0).map(|c| c.3.as_str()).collect();
+    assert_eq!(shown, ["名次", "单位", "总分", "类型"], "{cols:?}");
+    assert!(
+        scroll <= client,
+        "390 px: the table scrolls sideways ({scroll} > {client})"
+    );
+    for (_, left, right, name) in cols.iter().filter(|c| c.0) {
+        assert!(
+            *left >= 0 && *right <= vw as i64,
+            "390 px: {name} off screen ({left}–{right})"
+        );
+    }
+    let _ = std::fs::remove_dir_all(&work);
+}

@@ -18,3 +18,4 @@ pub mod observation;
 pub mod tiers;
 pub mod timefmt;
 pub mod unit;
+pub mod vocab;

@@ -89,6 +89,16 @@ async fn main() {
         addrs.join(", "),
         fx.v6_addr().map(|a| format!(", {a}")).unwrap_or_default()
     );
+    // The fixture's pages are dated relative to its own "today"; a monitor run measured
+    // against the clock would call every site stale. Say the matching command.
+    println!(
+        "monitor them with: govcap monitor run --sites {} --as-of {} --out monitor-out",
+        args.sites_file
+            .as_ref()
+            .map(|p| p.display().to_string())
+            .unwrap_or_else(|| "SITES.csv (write it with --write-sites SITES.csv)".into()),
+        args.cfg.as_of
+    );
     let _ = tokio::signal::ctrl_c().await;
     fx.shutdown().await;
 }

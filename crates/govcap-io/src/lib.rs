@@ -12,6 +12,7 @@ pub mod import;
 mod table;
 pub mod task_sheet;
 pub mod units;
+mod workbook;
 
 pub use error::{ImportError, Problem};
 

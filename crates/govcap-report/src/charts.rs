@@ -342,8 +342,10 @@ pub struct Panel {
 pub fn grouped(title: &str, panels: &[Panel]) -> String {
     let h = 270.0;
     let (top, bottom) = (44.0, 38.0);
-    let gap = 14.0;
     let left0 = 34.0;
+    // Each panel's tick labels sit left of its axis: the gap must hold them, or they crowd
+    // the previous panel's last bar.
+    let gap = left0 + 10.0;
     let n = panels.len().max(1) as f64;
     let pw = (W - left0 - 6.0 - gap * (n - 1.0)) / n;
     let ph = h - top - bottom;

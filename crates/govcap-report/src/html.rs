@@ -170,10 +170,10 @@ h2{font-size:1.25rem;margin:2rem 0 .6rem;padding-bottom:.25rem;border-bottom:2px
 h3{font-size:1.05rem;margin:1.2rem 0 .4rem}
 p.sub{color:var(--muted);margin:.2rem 0 1rem}
 a{color:var(--accent)}
-.kpis{display:grid;grid-template-columns:repeat(auto-fit,minmax(155px,1fr));gap:.6rem;margin:1rem 0}
+.kpis{display:grid;grid-template-columns:repeat(auto-fit,minmax(170px,1fr));gap:.6rem;margin:1rem 0}
 .kpi{border:1px solid var(--line);border-radius:6px;padding:.55rem .7rem;background:var(--bg)}
 .kpi .label{font-size:.8rem;color:var(--muted)}
-.kpi .value{font-size:1.35rem;font-weight:650;line-height:1.2}
+.kpi .value{font-size:1.35rem;font-weight:650;line-height:1.2;white-space:nowrap}
 .kpi .delta{font-size:.82rem;color:var(--muted)}
 .up{color:#1a7f37}.down{color:#b42318}
 ul.findings{padding-left:1.2rem}
@@ -185,8 +185,9 @@ figure.chart.wide{max-width:980px}
 th.name,td.name,td.id{white-space:nowrap}
 table.indicators td:last-child{font-size:.78rem;color:var(--muted)}
 table.compact{width:auto;min-width:50%}
+main:has(#ranking-table){max-width:1600px}
 #ranking-table td{white-space:nowrap}
-#ranking-table th{vertical-align:bottom;min-width:3.2em}
+#ranking-table th{vertical-align:bottom;min-width:3.2em;white-space:normal}
 figure.chart svg,.map svg{width:100%;height:auto;display:block}
 figure.chart figcaption{font-size:.85rem;color:var(--muted);margin-top:.3rem}
 .grid2{display:grid;grid-template-columns:repeat(auto-fit,minmax(320px,1fr));gap:1rem 1.5rem}
@@ -218,11 +219,12 @@ th[aria-sort=descending]::after{content:" \2193";color:var(--ink)}
 ol.fix li{margin:.45rem 0}
 .note{font-size:.85rem;color:var(--muted)}
 code,.mono{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:.85em;word-break:break-all}
+.row-ref{white-space:nowrap;word-break:keep-all}
 dl.manifest{display:grid;grid-template-columns:max-content 1fr;gap:.25rem 1rem;font-size:.9rem}
 dl.manifest dt{color:var(--muted)}
 dl.manifest dd{margin:0;word-break:break-all}
 .book-page{break-before:page}
-@media (max-width:600px){td,th{white-space:nowrap}figure.chart.wide{overflow-x:auto}figure.chart.wide svg{min-width:600px}body{font-size:15px}main{padding:.6rem}h1{font-size:1.35rem}header.top nav a{margin-left:0;margin-right:.9rem}table{font-size:.8rem}}
+@media (max-width:600px){#ranking-table .opt{display:none}td,th{white-space:nowrap}figure.chart.wide{overflow-x:auto}figure.chart.wide svg{min-width:600px}body{font-size:15px}main{padding:.6rem}h1{font-size:1.35rem}header.top nav a{margin-left:0;margin-right:.9rem}table{font-size:.8rem}}
 @media print{
 @page{size:A4;margin:14mm 12mm}
 body{font-size:10pt;background:#fff}

@@ -6,6 +6,7 @@
 
 use govcap_core::evaluate::{NodeInfo, UnitResult};
 use govcap_core::tiers::TierInfo;
+use govcap_core::vocab::{self, Tongue};
 
 /// Language of the report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
@@ -52,101 +53,27 @@ impl Lang {
 
     /// Province name (the data has Chinese names only).
     pub fn province(self, zh: &str) -> &str {
-        match self {
-            Lang::Zh => zh,
-            Lang::En => PROVINCES
-                .iter()
-                .find(|p| p.0 == zh)
-                .map(|p| p.1)
-                .unwrap_or(zh),
-        }
+        vocab::province(zh, self.tongue())
     }
 
     /// Region name (东部, 中部, 西部, 东北: the NBS four regions).
     pub fn region(self, zh: &str) -> &str {
-        match self {
-            Lang::Zh => zh,
-            Lang::En => REGIONS
-                .iter()
-                .find(|p| p.0 == zh)
-                .map(|p| p.1)
-                .unwrap_or(zh),
-        }
+        vocab::region(zh, self.tongue())
     }
 
     /// What a channel tag means, e.g. `app` → 政务客户端; `None` for an unknown tag.
     pub fn channel(self, tag: &str) -> Option<&'static str> {
-        CHANNELS
-            .iter()
-            .find(|c| c.0 == tag)
-            .map(|c| self.t(c.1, c.2))
+        vocab::channel(tag, self.tongue())
+    }
+
+    /// The shared vocabulary's language (`govcap_core::vocab`).
+    pub fn tongue(self) -> Tongue {
+        match self {
+            Lang::Zh => Tongue::Zh,
+            Lang::En => Tongue::En,
+        }
     }
 }
-
-const PROVINCES: &[(&str, &str)] = &[
-    ("北京市", "Beijing"),
-    ("天津市", "Tianjin"),
-    ("河北省", "Hebei"),
-    ("山西省", "Shanxi"),
-    ("内蒙古自治区", "Inner Mongolia"),
-    ("辽宁省", "Liaoning"),
-    ("吉林省", "Jilin"),
-    ("黑龙江省", "Heilongjiang"),
-    ("上海市", "Shanghai"),
-    ("江苏省", "Jiangsu"),
-    ("浙江省", "Zhejiang"),
-    ("安徽省", "Anhui"),
-    ("福建省", "Fujian"),
-    ("江西省", "Jiangxi"),
-    ("山东省", "Shandong"),
-    ("河南省", "Henan"),
-    ("湖北省", "Hubei"),
-    ("湖南省", "Hunan"),
-    ("广东省", "Guangdong"),
-    ("广西壮族自治区", "Guangxi"),
-    ("海南省", "Hainan"),
-    ("重庆市", "Chongqing"),
-    ("四川省", "Sichuan"),
-    ("贵州省", "Guizhou"),
-    ("云南省", "Yunnan"),
-    ("西藏自治区", "Tibet"),
-    ("陕西省", "Shaanxi"),
-    ("甘肃省", "Gansu"),
-    ("青海省", "Qinghai"),
-    ("宁夏回族自治区", "Ningxia"),
-    ("新疆维吾尔自治区", "Xinjiang"),
-];
-
-const REGIONS: &[(&str, &str)] = &[
-    ("东部", "East"),
-    ("中部", "Central"),
-    ("西部", "West"),
-    ("东北", "Northeast"),
-];
-
-/// Channel tags of the built-in framework with the blue book's wording.
-const CHANNELS: &[(&str, &str, &str)] = &[
-    (
-        "new_media",
-        "政务微博或政务微信",
-        "Government Weibo or WeChat accounts",
-    ),
-    ("app", "政务客户端", "Government mobile app"),
-    (
-        "mini_program",
-        "微信或支付宝小程序",
-        "WeChat or Alipay mini-programs",
-    ),
-    (
-        "e_licence",
-        "电子证照与“一件事”服务",
-        "E-licences and life-event services",
-    ),
-    ("status_query", "办件进度查询", "Application status lookup"),
-    ("mobile", "移动端适配", "Mobile-ready pages"),
-    ("weibo", "政务微博", "Government Weibo"),
-    ("wechat", "政务微信", "Government WeChat"),
-];
 
 /// A score with two decimals ("85.53").
 pub fn num(x: f64) -> String {
@@ -231,6 +158,5 @@ mod tests {
         assert_eq!(Lang::En.region("西部"), "West");
         assert_eq!(Lang::Zh.channel("app"), Some("政务客户端"));
         assert_eq!(Lang::En.channel("nope"), None);
-        assert_eq!(PROVINCES.len(), 31);
     }
 }

@@ -260,10 +260,20 @@ fn tiers_section(c: &Ctx, out: &mut String) {
     }
     out.push_str("</tr></thead><tbody>");
     let tiers = c.e.tiers.as_ref();
+    let method = &c.e.params.tiers.method;
     for t in &a.tiers {
+        // Tiers are listed highest first; the closure counts classes from the lowest.
         let range = tiers
-            .and_then(|tt| tt.tiers.iter().find(|x| x.code == t.code))
-            .map(|x| format!("{}–{}", num(x.lower_break), num(x.upper_break)))
+            .and_then(|tt| {
+                let k = tt.tiers.len();
+                let pos = tt.tiers.iter().position(|x| x.code == t.code)?;
+                let x = &tt.tiers[pos];
+                Some(
+                    method
+                        .closure(k - 1 - pos, k)
+                        .interval(x.lower_break, x.upper_break, 2),
+                )
+            })
             .unwrap_or_default();
         let _ = write!(
             out,
@@ -291,6 +301,17 @@ fn tiers_section(c: &Ctx, out: &mut String) {
         out.push_str("</tr>");
     }
     out.push_str("</tbody></table></div>");
+    let closure_note = match method {
+        govcap_core::classify::Method::Thresholds { .. } => l.t(
+            "分数区间左闭右开，如 [60.00, 70.00)：得分等于分数线的单位归入较高一类，最高一类含其上端。分数线是每一类型实际的最低得分。",
+            "Score ranges include their lower end, e.g. [60.00, 70.00): a score equal to a cut line goes to the higher tier; the top tier includes its upper end. The cut line is the lowest score actually in the tier.",
+        ),
+        _ => l.t(
+            "分数区间左开右闭，如 (65.22, 73.98]：得分恰为区间下端的单位属于低一类，最低一类含其下端。分数线是每一类型实际的最低得分。",
+            "Score ranges exclude their lower end, e.g. (65.22, 73.98]: a score exactly at the lower end belongs to the tier below; the lowest tier includes its lower end. The cut line is the lowest score actually in the tier.",
+        ),
+    };
+    let _ = write!(out, "<p class=\"note\">{}</p>", esc(closure_note));
 
     let mut grid = String::from("<div class=\"grid2\">");
     // Distribution over sub-levels.

@@ -34,7 +34,7 @@ fn describe(v: &serde_json::Value) -> String {
             keys.sort();
             let rest: Vec<String> = keys
                 .iter()
-                .map(|k| format!("{} {}", k.replace('_', " "), describe(&m[k.as_str()])))
+                .map(|k| format!("{k} {}", describe(&m[k.as_str()])))
                 .collect();
             match (head, rest.is_empty()) {
                 (Some(h), true) => h,
@@ -45,30 +45,19 @@ fn describe(v: &serde_json::Value) -> String {
     }
 }
 
-fn json<T: serde::Serialize>(x: &T) -> String {
+/// A serialised parameter in the reader's words (`govcap_core::vocab`).
+fn json<T: serde::Serialize>(l: Lang, x: &T) -> String {
     serde_json::to_value(x)
-        .map(|v| describe(&v))
+        .map(|v| govcap_core::vocab::method_label(&describe(&v), l.tongue()))
         .unwrap_or_default()
 }
 
 fn rule_word(l: Lang, rule: &str) -> String {
-    match rule {
-        "binary" => l.t("有无（0/1）", "yes / no"),
-        "ratio" => l.t("比例（0–1）", "share 0–1"),
-        "count" => l.t("计数（封顶）", "count, capped"),
-        "graded" => l.t("分档", "graded levels"),
-        "continuous" => l.t("连续值（标准化）", "continuous, normalised"),
-        other => other,
-    }
-    .to_string()
+    govcap_core::vocab::rule(rule, l.tongue())
 }
 
 fn collection_word(l: Lang, c: Collection) -> &'static str {
-    match c {
-        Collection::Auto => l.t("自动监测", "automatic"),
-        Collection::Manual => l.t("人工采集", "manual"),
-        Collection::Hybrid => l.t("自动+人工校验", "automatic + verified"),
-    }
+    govcap_core::vocab::collection(c, l.tongue())
 }
 
 pub fn body(c: &Ctx, _links: Links) -> String {
@@ -221,7 +210,7 @@ pub fn body(c: &Ctx, _links: Links) -> String {
                     parts.push(format!("÷ {d}"));
                 }
                 if let Some(t) = &s.treatment {
-                    parts.push(json(t));
+                    parts.push(json(l, t));
                 }
                 if !s.winsorised.is_empty() {
                     parts.push(format!(
@@ -234,7 +223,7 @@ pub fn body(c: &Ctx, _links: Links) -> String {
                     parts.push("log".into());
                 }
                 if let Some(nm) = &s.normalisation {
-                    parts.push(json(nm));
+                    parts.push(json(l, nm));
                 }
                 parts.join("; ")
             })
@@ -248,7 +237,7 @@ pub fn body(c: &Ctx, _links: Links) -> String {
             num_short(n.points),
             esc(&n.rule.as_deref().map(|r| rule_word(l, r)).unwrap_or_default()),
             n.collection.map(|x| collection_word(l, x)).unwrap_or(""),
-            esc(&step.map(|s| json(&s.missing_policy)).unwrap_or_default()),
+            esc(&step.map(|s| json(l, &s.missing_policy)).unwrap_or_default()),
             esc(&treat),
             esc(&n
                 .channel
@@ -285,7 +274,7 @@ pub fn body(c: &Ctx, _links: Links) -> String {
                 Lang::Zh => format!("{level}由下级汇总"),
                 Lang::En => format!("{level} from its children"),
             }),
-            esc(&json(agg))
+            esc(&json(l, agg))
         );
     }
     out.push_str("</ul>");
@@ -500,7 +489,7 @@ mod tests {
     #[test]
     fn describes_serialised_parameters_briefly() {
         let v = serde_json::json!({"method": "winsorise", "skew": 2.0, "max_points": 5});
-        assert_eq!(describe(&v), "winsorise (max points 5, skew 2.0)");
+        assert_eq!(describe(&v), "winsorise (max_points 5, skew 2.0)");
         assert_eq!(describe(&serde_json::json!({"method": "zero"})), "zero");
         assert_eq!(
             describe(&serde_json::json!({"method": "group-mean", "group": "province"})),

@@ -111,35 +111,42 @@ pub fn body(c: &Ctx, links: Links) -> String {
     );
 
     // Table.
-    let th = |label: &str, numeric: bool| {
+    // Columns marked `opt` give way on a phone, leaving rank, unit, total and tier.
+    let th = |label: &str, numeric: bool, opt: bool| {
+        let class = match (numeric, opt) {
+            (true, true) => " n opt",
+            (true, false) => " n",
+            (false, true) => " opt",
+            (false, false) => "",
+        };
         format!(
-            "<th class=\"sortable{}\" scope=\"col\">{}</th>",
-            if numeric { " n" } else { "" },
+            "<th class=\"sortable{class}\" scope=\"col\">{}</th>",
             esc(label)
         )
     };
     let _ = write!(
         out,
         "<div class=\"tablewrap\"><table id=\"ranking-table\"><thead><tr>{}{}{}{}{}",
-        th(l.t("名次", "Rank"), true),
-        th(l.t("单位", "Unit"), false),
-        th(l.t("省份", "Province"), false),
-        th(l.t("区域", "Region"), false),
-        th(l.t("总分", "Total"), true),
+        th(l.t("名次", "Rank"), true, false),
+        th(l.t("单位", "Unit"), false, false),
+        th(l.t("省份", "Province"), false, true),
+        th(l.t("区域", "Region"), false, true),
+        th(l.t("总分", "Total"), true, false),
     );
     for &s in &firsts {
         let n = &e.nodes[s];
         out.push_str(&th(
             &format!("{} ({})", l.node_name(n), num_short(n.points)),
             true,
+            true,
         ));
     }
-    out.push_str(&th(l.t("类型", "Tier"), false));
-    out.push_str(&th(l.t("省内名次", "In province"), true));
+    out.push_str(&th(l.t("类型", "Tier"), false, false));
+    out.push_str(&th(l.t("省内名次", "In province"), true, true));
     if c.prev.is_some() {
-        out.push_str(&th(l.t("得分变化", "Score change"), true));
-        out.push_str(&th(l.t("名次变化", "Places"), true));
-        out.push_str(&th(l.t("上年类型", "Previous tier"), false));
+        out.push_str(&th(l.t("得分变化", "Score change"), true, true));
+        out.push_str(&th(l.t("名次变化", "Places"), true, true));
+        out.push_str(&th(l.t("上年类型", "Previous tier"), false, true));
     }
     out.push_str("</tr></thead><tbody>");
     for (i, u) in &units {
@@ -157,7 +164,7 @@ pub fn body(c: &Ctx, links: Links) -> String {
         .to_lowercase();
         let _ = write!(
             out,
-            "<tr data-tier=\"{}\" data-prov=\"{}\" data-search=\"{}\"><td class=\"n\" data-v=\"{}\">{}</td><td><a href=\"{}\">{}</a></td><td>{}</td><td>{}</td><td class=\"n\" data-v=\"{}\">{}</td>",
+            "<tr data-tier=\"{}\" data-prov=\"{}\" data-search=\"{}\"><td class=\"n\" data-v=\"{}\">{}</td><td><a href=\"{}\">{}</a></td><td class=\"opt\">{}</td><td class=\"opt\">{}</td><td class=\"n\" data-v=\"{}\">{}</td>",
             esc(u.tier.as_deref().unwrap_or("")),
             esc(prov),
             esc(&search),
@@ -174,7 +181,7 @@ pub fn body(c: &Ctx, links: Links) -> String {
             let v = u.scores.get(s).and_then(|x| x.points.or(x.value));
             let _ = write!(
                 out,
-                "<td class=\"n\" data-v=\"{}\">{}</td>",
+                "<td class=\"n opt\" data-v=\"{}\">{}</td>",
                 v.map(|x| format!("{x:.4}")).unwrap_or_default(),
                 opt(v)
             );
@@ -187,7 +194,7 @@ pub fn body(c: &Ctx, links: Links) -> String {
             .unwrap_or_default();
         let _ = write!(
             out,
-            "<td data-v=\"{}\">{} {}</td><td class=\"n\" data-v=\"{}\">{}</td>",
+            "<td data-v=\"{}\">{} {}</td><td class=\"n opt\" data-v=\"{}\">{}</td>",
             tier_key,
             tier_badge(u),
             esc(&u
@@ -203,7 +210,7 @@ pub fn body(c: &Ctx, links: Links) -> String {
         if c.prev.is_some() {
             let _ = write!(
                 out,
-                "<td class=\"n{}\" data-v=\"{}\">{}</td><td class=\"n\" data-v=\"{}\">{}</td><td>{}</td>",
+                "<td class=\"n opt{}\" data-v=\"{}\">{}</td><td class=\"n opt\" data-v=\"{}\">{}</td><td class=\"opt\">{}</td>",
                 match prof.total_change {
                     Some(d) if d >= 0.005 => " up",
                     Some(d) if d <= -0.005 => " down",

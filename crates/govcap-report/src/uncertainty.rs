@@ -52,8 +52,16 @@ fn rank(x: f64) -> String {
 }
 
 /// An interval of ranks, "9–15".
+/// A rank interval for readers: whole places, widened outwards (the 5th percentile down, the
+/// 95th up) so the shown interval still holds 90 % of the draws. `audit_units.csv` and
+/// `audit.json` keep the exact quantiles.
 fn interval(lo: f64, hi: f64) -> String {
-    format!("{}–{}", rank(lo), rank(hi))
+    format!("{}–{}", whole(lo.floor()), whole(hi.ceil()))
+}
+
+/// A median rank or an interval width as a whole number of places.
+fn whole(x: f64) -> String {
+    format!("{}", x.round() as i64)
 }
 
 /// A probability as a percentage with one decimal and a space, "83.6 %".
@@ -117,7 +125,12 @@ fn alternatives(l: Lang, a: &Audit, fa: &FactorAudit) -> String {
                 ),
             }
         }
-        _ => fa.alternatives.join(l.t("、", ", ")),
+        _ => fa
+            .alternatives
+            .iter()
+            .map(|x| govcap_core::vocab::method_label(x, l.tongue()))
+            .collect::<Vec<_>>()
+            .join(l.t("、", ", ")),
     }
 }
 
@@ -249,14 +262,14 @@ pub fn summary_note(c: &Ctx, links: Links) -> Option<String> {
         .map(|(fa, _)| factor_name(l, &fa.kind));
     let text = match l {
         Lang::Zh => format!(
-            "方法不确定性（{} 次改变权重和评价方法的模拟）：{robust} 个单位（共 {ranked} 个）的排名稳健，{stable} 个单位在至少 90 % 的模拟中保持原发展类型{}。",
-            a.draws,
+            "方法不确定性（{} 次改变权重和评价方法的独立模拟）：{robust} 个单位（共 {ranked} 个）的排名稳健，{stable} 个单位在至少 90 % 的模拟中保持原发展类型{}。",
+            2 * a.base_samples,
             main.map(|m| format!("；排名不确定性主要来自{m}"))
                 .unwrap_or_default()
         ),
         Lang::En => format!(
-            "Method uncertainty ({} draws of other weights and methods): {robust} of {ranked} units have a robust rank and {stable} keep their tier in at least 90 % of draws{}.",
-            a.draws,
+            "Method uncertainty ({} independent draws of other weights and methods): {robust} of {ranked} units have a robust rank and {stable} keep their tier in at least 90 % of draws{}.",
+            2 * a.base_samples,
             main.map(|m| format!("; rank uncertainty comes mainly from the {m}"))
                 .unwrap_or_default()
         ),
@@ -276,10 +289,10 @@ pub fn unit_kpi(c: &Ctx, u: &UnitResult) -> Option<String> {
     let l = c.l;
     let delta = match (ua.median_rank, ua.nominal_tier_probability) {
         (Some(m), Some(p)) => match l {
-            Lang::Zh => format!("中位 {} · 保持原类型 {}", rank(m), prob(p)),
-            Lang::En => format!("median {} · tier kept {}", rank(m), prob(p)),
+            Lang::Zh => format!("中位 {} · 保持原类型 {}", whole(m), prob(p)),
+            Lang::En => format!("median {} · tier kept {}", whole(m), prob(p)),
         },
-        (Some(m), None) => format!("{} {}", l.t("中位", "median"), rank(m)),
+        (Some(m), None) => format!("{} {}", l.t("中位", "median"), whole(m)),
         _ => String::new(),
     };
     Some(format!(
@@ -308,12 +321,12 @@ pub fn unit_note(c: &Ctx, u: &UnitResult, links: Links) -> Option<String> {
                 Lang::Zh => format!(
                     "在改变权重和评价方法的 {} 次独立模拟中，本单位的中位排名为 {}",
                     2 * a.base_samples,
-                    rank(m)
+                    whole(m)
                 ),
                 Lang::En => format!(
                     " Across {} independent draws of other weights and methods its median rank is {}",
                     2 * a.base_samples,
-                    rank(m)
+                    whole(m)
                 ),
             }
         );
@@ -351,12 +364,12 @@ pub fn unit_note(c: &Ctx, u: &UnitResult, links: Links) -> Option<String> {
         (true, _, Some(w)) => match l {
             Lang::Zh => format!(
                 "排名稳健：名义排名位于区间之内，区间宽 {} 位，不超过 {} 位。",
-                rank(w),
+                whole(w),
                 rank(a.robust_max_width)
             ),
             Lang::En => format!(
                 " The rank is robust: the nominal rank lies inside the interval, which is {} places wide (at most {}).",
-                rank(w),
+                whole(w),
                 rank(a.robust_max_width)
             ),
         },
@@ -369,12 +382,12 @@ pub fn unit_note(c: &Ctx, u: &UnitResult, links: Links) -> Option<String> {
         (false, true, Some(w)) => match l {
             Lang::Zh => format!(
                 "区间宽 {} 位，超过稳健标准（{} 位），排名对方法选择较为敏感。",
-                rank(w),
+                whole(w),
                 rank(a.robust_max_width)
             ),
             Lang::En => format!(
                 " The interval is {} places wide, more than the {} that count as robust: the rank depends on the choice of method.",
-                rank(w),
+                whole(w),
                 rank(a.robust_max_width)
             ),
         },
@@ -406,7 +419,7 @@ pub fn body(c: &Ctx, links: Links) -> String {
         ),
         esc(&match l {
             Lang::Zh => format!(
-                "{}年 · {}个单位 · {} 次模拟 · 随机种子 {}{}",
+                "{}年 · {}个单位 · {} 次模型运行 · 随机种子 {}{}",
                 a.year,
                 a.units.len(),
                 a.draws,
@@ -414,7 +427,7 @@ pub fn body(c: &Ctx, links: Links) -> String {
                 if a.synthetic { " · 合成数据" } else { "" }
             ),
             Lang::En => format!(
-                "{} · {} units · {} draws · seed {}{}",
+                "{} · {} units · {} model runs · seed {}{}",
                 a.year,
                 a.units.len(),
                 a.draws,
@@ -510,14 +523,14 @@ pub fn body(c: &Ctx, links: Links) -> String {
     let _ = write!(out, "<h2>{}</h2>", l.t("方法", "How it was done"));
     let mut how = match l {
         Lang::Zh => format!(
-            "本章检验排名对评价方法选择的敏感程度。govcap 以 Sobol′ 准随机序列（基础样本 N = {}，随机种子 {}）抽取 {} 组方法设定，每组同时改变：{}，并据此重新计算全部单位的得分、排名和发展类型。",
+            "本章检验排名对评价方法选择的敏感程度。govcap 以 Sobol′ 准随机序列（基础样本 N = {}，随机种子 {}）抽取 {} 组方法设定（模型运行），每组同时改变：{}，并据此重新计算全部单位的得分、排名和发展类型。",
             a.base_samples,
             a.settings.seed,
             a.draws,
             varied.join("；")
         ),
         Lang::En => format!(
-            "This chapter tests how much the ranking depends on the choice of method. govcap drew {} method settings from a Sobol′ quasi-random sequence (base sample N = {}, seed {}); each varies at once: {}; and every unit's score, rank and tier is computed again under it.",
+            "This chapter tests how much the ranking depends on the choice of method. govcap drew {} method settings (model runs) from a Sobol′ quasi-random sequence (base sample N = {}, seed {}); each varies at once: {}; and every unit's score, rank and tier is computed again under it.",
             a.draws,
             a.base_samples,
             a.settings.seed,
@@ -922,7 +935,7 @@ fn rank_chart(l: Lang, a: &Audit, labels: &[String]) -> String {
             interval(lo, hi)
         );
         if let Some(m) = u.median_rank {
-            let _ = write!(tip, " · {} {}", l.t("中位", "median"), rank(m));
+            let _ = write!(tip, " · {} {}", l.t("中位", "median"), whole(m));
         }
         if let (Some(t), Some(p)) = (&u.nominal_tier, u.nominal_tier_probability) {
             let _ = write!(tip, " · {t} {}", prob(p));
@@ -1235,6 +1248,8 @@ mod tests {
         assert_eq!(rank(140.999), "141");
         assert_eq!(rank(100.0), "100");
         assert_eq!(interval(9.0, 15.0), "9–15");
+        assert_eq!(interval(196.95, 272.05), "196–273");
+        assert_eq!(whole(201.5), "202");
         assert_eq!(prob(0.836), "83.6 %");
         assert_eq!(share(0.25), "25 %");
         assert_eq!(share(0.125), "12.5 %");
@@ -1276,7 +1291,8 @@ mod tests {
         assert_eq!(svg.matches("<g class=\"rank-interval\"").count(), 3);
         let pos = |code: &str| svg.find(&format!("data-code=\"{code}\"")).unwrap();
         assert!(pos("1") < pos("2") && pos("2") < pos("3"));
-        assert!(svg.contains("90 % interval 1–2.5 · median 1.5 · A 95.0 %"));
+        // Whole places for readers: the interval widened outwards, the median rounded.
+        assert!(svg.contains("90 % interval 1–3 · median 2 · A 95.0 %"));
         // One tier boundary between the A units and the B unit.
         assert_eq!(svg.matches("stroke-dasharray=\"3 3\"").count(), 1);
         // Rank 1 sits at the top of the plot, the worst rank (3) at the bottom: the bar of unit

@@ -72,11 +72,17 @@ fn evidence(l: Lang, leaf: &LeafInput) -> String {
     let mut out = parts.join(" · ");
     if let Some(o) = &leaf.origin {
         // The file and row: useful on screen, left out of print to keep the table narrow.
+        // The file name may break anywhere; the row reference never (a "7223" split over
+        // two lines reads as two numbers).
         let _ = write!(
             out,
-            "<span class=\"origin\">{}<span class=\"mono\">{}</span></span>",
+            "<span class=\"origin\">{}<span class=\"mono\">{}<span class=\"row-ref\">{}</span></span></span>",
             if out.is_empty() { "" } else { " · " },
-            esc(&o.to_string())
+            esc(&o.file),
+            esc(&match l {
+                Lang::Zh => format!(" 第{}行", o.row),
+                Lang::En => format!(" row {}", o.row),
+            })
         );
     }
     out

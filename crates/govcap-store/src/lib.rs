@@ -405,6 +405,16 @@ pub enum StoreError {
     /// `open` was given an empty string.
     #[error("no database given: pass a SQLite file path or a postgres:// URL")]
     NoTarget,
+    /// A command that only reads was pointed at a SQLite file that does not exist. Opening it
+    /// would create an empty database and hide the mistake (a wrong folder, a missing `--db`).
+    #[error(
+        "there is no database at {path}: run `govcap evaluate` or `govcap demo` first, or pass \
+         --db with the database that holds the runs (a demo's is govcap-demo/govcap.db)"
+    )]
+    NoDatabase {
+        /// The path as given.
+        path: String,
+    },
     /// The SQLite file could not be opened or is not a database.
     #[error("could not open SQLite database {path}: {source}")]
     OpenSqlite {
@@ -516,6 +526,17 @@ pub fn open(target: &str) -> Result<Box<dyn Store>, StoreError> {
     } else {
         Ok(Box::new(SqliteStore::open(target)?))
     }
+}
+
+/// Opens an existing database for a command that only reads: a SQLite path that does not
+/// exist is an error instead of a new, empty file.
+pub fn open_existing(target: &str) -> Result<Box<dyn Store>, StoreError> {
+    if !target.is_empty() && !is_postgres_url(target) && !std::path::Path::new(target).exists() {
+        return Err(StoreError::NoDatabase {
+            path: target.to_string(),
+        });
+    }
+    open(target)
 }
 
 /// Opens PostgreSQL with all tables in `schema` (created if absent), for side-by-side

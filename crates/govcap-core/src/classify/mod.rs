@@ -110,6 +110,44 @@ pub struct Classes {
     pub class_of: Vec<usize>,
 }
 
+/// Which ends of a class's interval `[breaks[i], breaks[i + 1]]` belong to it. Fixed cut lines
+/// give a score equal to a line to the class above (`[c_i, c_(i+1))`, the top class closed);
+/// every other method follows jenkspy (`(b_i, b_(i+1)]`, the lowest class closed).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Closure {
+    /// The lower bound belongs to the class.
+    pub lower: bool,
+    /// The upper bound belongs to the class.
+    pub upper: bool,
+}
+
+impl Method {
+    /// The ends of class `i` (0 = lowest) of `k` that belong to it under this method.
+    pub fn closure(&self, i: usize, k: usize) -> Closure {
+        match self {
+            Method::Thresholds { .. } => Closure {
+                lower: true,
+                upper: i + 1 == k,
+            },
+            _ => Closure {
+                lower: i == 0,
+                upper: true,
+            },
+        }
+    }
+}
+
+impl Closure {
+    /// The interval in mathematical notation, e.g. `(66.04, 73.98]`, numbers to `decimals`.
+    pub fn interval(&self, lo: f64, hi: f64, decimals: usize) -> String {
+        format!(
+            "{}{lo:.decimals$}, {hi:.decimals$}{}",
+            if self.lower { '[' } else { '(' },
+            if self.upper { ']' } else { ')' }
+        )
+    }
+}
+
 /// How to split a class into sub-levels (A+, A, A-).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "kebab-case")]
@@ -317,4 +355,40 @@ fn min_max(values: &[f64]) -> (f64, f64) {
         .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &v| {
             (lo.min(v), hi.max(v))
         })
+}
+
+#[cfg(test)]
+mod closure_tests {
+    use super::*;
+
+    /// The stated closure is the one the assignment uses: every value lies in its class's
+    /// interval with exactly those ends included, for every method, on values that hit the
+    /// breaks and cut lines exactly.
+    #[test]
+    fn every_value_lies_in_its_class_interval_as_stated() {
+        let values: Vec<f64> = [1.0, 2.0, 2.0, 3.0, 5.0, 5.0, 6.0, 8.0, 9.0, 9.0, 12.0, 13.0]
+            .into_iter()
+            .chain((0..40).map(|i| 20.0 + (i * i % 17) as f64))
+            .collect();
+        let methods = [
+            Method::NaturalBreaks,
+            Method::Quantile,
+            Method::Difference(DifferenceParams {
+                min_class_share: 0.0,
+                ..DifferenceParams::default()
+            }),
+            Method::Thresholds {
+                cuts: vec![5.0, 9.0, 25.0],
+            },
+        ];
+        for m in &methods {
+            let c = classify(&values, 4, m).unwrap();
+            for (&v, &i) in values.iter().zip(&c.class_of) {
+                let (lo, hi) = (c.breaks[i], c.breaks[i + 1]);
+                let cl = m.closure(i, 4);
+                let inside = (v > lo || (cl.lower && v == lo)) && (v < hi || (cl.upper && v == hi));
+                assert!(inside, "{m:?}: {v} in class {i} {}", cl.interval(lo, hi, 2));
+            }
+        }
+    }
 }

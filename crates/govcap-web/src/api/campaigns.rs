@@ -803,8 +803,8 @@ pub async fn agreement_csv(
     caller.require(Action::ReadCampaigns)?;
     let s = c::load(&state, id).await?;
     let all = c::tasks(&state, id, &TaskFilter::default()).await?;
-    let mut out =
-        String::from("\u{feff}indicator,name_zh,rule,pairs,percent_agreement,statistic,value\n");
+    let mut out = String::from(govcap_io::export::csv_bom());
+    out.push_str("indicator,name_zh,rule,pairs,percent_agreement,statistic,value\n");
     for a in c::agreement(&s, &all) {
         let cells = [
             a["indicator"].as_str().unwrap_or("").to_string(),

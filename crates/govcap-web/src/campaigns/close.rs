@@ -21,8 +21,8 @@ pub fn progress(tasks: &[TaskView]) -> HashMap<&'static str, usize> {
 /// automated leaves (unit-list and tree order), then the confirmed value of every first coding
 /// (task order); long format, UTF-8, so the same values always give the same bytes.
 pub fn observations_csv(s: &Setup, tasks: &[TaskView], monitor: &Proposals) -> String {
-    let mut out =
-        String::from("unit,indicator,year,value,source,evaluator,evidence_url,observed_at,note\n");
+    let mut out = String::from(govcap_io::export::csv_bom());
+    out.push_str("unit,indicator,year,value,source,evaluator,evidence_url,observed_at,note\n");
     let auto_leaves: Vec<&str> =
         s.fw.leaves()
             .into_iter()

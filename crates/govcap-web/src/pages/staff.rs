@@ -623,9 +623,8 @@ pub async fn audit_csv(State(state): State<AppState>, caller: Caller) -> Result<
         }
     }
     all.reverse();
-    let mut out = String::from(
-        "\u{feff}seq,at,actor,role,action,object,before,after,request_id,prev_hash,hash\n",
-    );
+    let mut out = String::from(govcap_io::export::csv_bom());
+    out.push_str("seq,at,actor,role,action,object,before,after,request_id,prev_hash,hash\n");
     for e in &all {
         let x = &e.entry;
         let cells = [
