@@ -20,7 +20,8 @@ use govcap_io::{read_observations, ImportOptions};
 
 use crate::evaluation::{load_framework, Job, BUILTIN_UNITS};
 use crate::run_folder::{where_runs_are, RunFolder};
-use crate::{user_error, DbArgs, UserError};
+use crate::{user_error, DbArgs, LangArg, UserError};
+use govcap_io::export::Lang;
 
 #[derive(Args, Debug)]
 pub struct AuditArgs {
@@ -46,6 +47,10 @@ pub struct AuditArgs {
     /// Output directory.
     #[arg(long)]
     pub out: PathBuf,
+    /// Language of the console summary and of audit.xlsx (the CSV files keep machine
+    /// column names for scripts).
+    #[arg(long, value_enum, default_value_t = LangArg::Zh)]
+    pub lang: LangArg,
     #[command(flatten)]
     pub db: DbArgs,
 }
@@ -146,8 +151,9 @@ pub fn run(a: AuditArgs) -> anyhow::Result<()> {
         bootstrap: a.bootstrap,
         robust_width: a.robust_width,
     };
-    let audit = audit_recorded(id, &db, a.factors.as_deref(), &settings, &a.out)?;
-    print_summary(&audit, id, &a.out, start.elapsed().as_secs_f64());
+    let lang = a.lang.into();
+    let audit = audit_recorded(id, &db, a.factors.as_deref(), &settings, &a.out, lang)?;
+    crate::audit_out::print_summary(&audit, id, &a.out, start.elapsed().as_secs_f64(), lang);
     Ok(())
 }
 
@@ -160,6 +166,7 @@ pub fn audit_recorded(
     factors: Option<&Path>,
     settings: &Settings,
     out: &Path,
+    lang: Lang,
 ) -> anyhow::Result<Audit> {
     let inputs = load_inputs(id, db)?;
     let (factors, factors_text) = match factors {
@@ -196,7 +203,7 @@ pub fn audit_recorded(
             "warning: run {id} was recorded with other results ({changed} ranks differ from today's evaluation of its inputs); the audit starts from today's evaluation"
         );
     }
-    write_outputs(&run, &factors_text, out)?;
+    write_outputs(&run, &factors_text, out, lang)?;
     // Kept with the run when it describes exactly the recorded results, so the dashboard can
     // show rank intervals and the uncertainty chapter.
     if changed == 0 && run.audit.units.len() == inputs.stored.units.len() {
@@ -215,13 +222,16 @@ pub fn audit_recorded(
     Ok(run.audit)
 }
 
-fn write_outputs(run: &AuditRun, factors_text: &str, out: &Path) -> anyhow::Result<()> {
+fn write_outputs(run: &AuditRun, factors_text: &str, out: &Path, lang: Lang) -> anyhow::Result<()> {
     std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
     let a = &run.audit;
     write_atomic(&out.join("audit_units.csv"), &units_csv(a)?)?;
     write_atomic(&out.join("audit_factors.csv"), &factors_csv(a)?)?;
     write_atomic(&out.join("audit_draws.csv"), &draws_csv(run)?)?;
-    write_atomic(&out.join("audit.xlsx"), &audit_xlsx(a)?)?;
+    write_atomic(
+        &out.join("audit.xlsx"),
+        &crate::audit_out::audit_xlsx(a, lang)?,
+    )?;
     write_atomic(&out.join("factors.toml"), factors_text.as_bytes())?;
     // audit.json last: its presence means the set is complete.
     write_atomic(&out.join("audit.json"), json_text(a)?.as_bytes())?;
@@ -233,7 +243,7 @@ fn opt(x: Option<f64>) -> String {
 }
 
 /// One row per unit: nominal rank and tier, rank statistics, robustness, tier probabilities.
-fn unit_rows(a: &Audit) -> (Vec<String>, Vec<Vec<Cell>>) {
+pub(crate) fn unit_rows(a: &Audit) -> (Vec<String>, Vec<Vec<Cell>>) {
     let mut header: Vec<String> = [
         "code",
         "name",
@@ -286,7 +296,7 @@ fn unit_rows(a: &Audit) -> (Vec<String>, Vec<Vec<Cell>>) {
 }
 
 /// One row per factor and output.
-fn factor_rows(a: &Audit) -> (Vec<String>, Vec<Vec<Cell>>) {
+pub(crate) fn factor_rows(a: &Audit) -> (Vec<String>, Vec<Vec<Cell>>) {
     let header = [
         "factor",
         "output",
@@ -401,150 +411,14 @@ fn draws_csv(run: &AuditRun) -> anyhow::Result<Vec<u8>> {
     w.into_inner().context("CSV buffer")
 }
 
-/// A sensitivity index whose 90 % bootstrap interval is wider than this says little: the
-/// draws were too few for it.
-const UNSTABLE_INTERVAL: f64 = 0.5;
-
-/// The widest 90 % bootstrap interval of any sensitivity index of the audit.
-fn widest_index_interval(a: &Audit) -> f64 {
-    a.factors
-        .iter()
-        .flat_map(|f| [f.rank_shift.as_ref(), f.tier_change.as_ref()])
-        .flatten()
-        .flat_map(|s| [s.si_q95 - s.si_q05, s.sti_q95 - s.sti_q05])
-        .filter(|w| w.is_finite())
-        .fold(0.0, f64::max)
-}
-
-/// The console summary of an audit: factors by total effect, robustness, widest intervals.
-pub fn print_summary(a: &Audit, id: i64, out: &Path, secs: f64) {
-    if a.synthetic {
-        println!("SYNTHETIC data (合成数据): this audit is of a demonstration run.");
-    }
-    println!(
-        "audit of run {id} ({} {}, {}): {} draws (N = {}, {} varying factors), seed {}, {:.1} s",
-        a.framework.id,
-        a.framework.version,
-        a.year,
-        a.draws,
-        a.base_samples,
-        a.factors.len(),
-        a.settings.seed,
-        secs
-    );
-    let d = a.factors.len();
-    if a.draws != a.settings.draws {
-        println!(
-            "note: {} draws were asked for; {} ran: the Sobol' design needs N·(d + 2) runs, here N = ⌊{} / {}⌋ = {} base samples for d = {d} varying factors",
-            a.settings.draws,
-            a.draws,
-            a.settings.draws,
-            d + 2,
-            a.base_samples
-        );
-    }
-    let widest = widest_index_interval(a);
-    if widest > UNSTABLE_INTERVAL {
-        println!(
-            "warning: the sensitivity indices are not stable with N = {} base samples (a 90 % interval spans {widest:.2}); use --draws {} or more",
-            a.base_samples,
-            (4 * a.draws).max(2_000)
-        );
-    }
-    if let Some(s) = &a.rank_shift {
-        println!(
-            "mean absolute rank shift per draw: mean {:.2}, range {:.2}–{:.2}",
-            s.mean, s.min, s.max
-        );
-    }
-    for (what, pick) in [
-        (
-            "the mean absolute rank shift",
-            (|f: &audit::FactorAudit| f.rank_shift.clone()) as fn(&audit::FactorAudit) -> _,
-        ),
-        ("the share of units changing tier", |f| {
-            f.tier_change.clone()
-        }),
-    ] {
-        println!(
-            "sensitivity of {what} (Si first order, STi total effect, [90 % bootstrap interval]):"
-        );
-        let mut order: Vec<(&audit::FactorAudit, Option<audit::SobolIndices>)> =
-            a.factors.iter().map(|f| (f, pick(f))).collect();
-        order.sort_by(|x, y| {
-            let k = |s: &Option<audit::SobolIndices>| s.as_ref().map_or(f64::MIN, |s| s.sti);
-            k(&y.1).total_cmp(&k(&x.1))
-        });
-        for (f, s) in &order {
-            match s {
-                Some(s) => println!(
-                    "  {:<20} Si {:>6.3} [{:>6.3}, {:>6.3}]   STi {:>6.3} [{:>6.3}, {:>6.3}]",
-                    f.name, s.si, s.si_q05, s.si_q95, s.sti, s.sti_q05, s.sti_q95
-                ),
-                None => println!("  {:<20} (this output does not vary)", f.name),
-            }
-        }
-    }
-    if a.tier_failures > 0 {
-        println!(
-            "{} draws had no valid tier classification (the tier method found too few cut points)",
-            a.tier_failures
-        );
-    }
-    let ranked = a.units.iter().filter(|u| u.nominal_rank.is_some()).count();
-    let robust = a.units.iter().filter(|u| u.robust).count();
-    let stable = a
-        .units
-        .iter()
-        .filter(|u| u.nominal_tier_probability.is_some_and(|p| p >= 0.9))
-        .count();
-    println!(
-        "robust units (nominal rank inside the 90 % interval, width ≤ {:.1} ranks): {robust} of {ranked}",
-        a.robust_max_width
-    );
-    println!("units keeping their tier in at least 90 % of draws: {stable} of {ranked}");
-    let mut widest: Vec<&audit::UnitAudit> = a
-        .units
-        .iter()
-        .filter(|u| u.interval_width.is_some())
-        .collect();
-    widest.sort_by(|x, y| {
-        y.interval_width
-            .unwrap_or(0.0)
-            .total_cmp(&x.interval_width.unwrap_or(0.0))
-    });
-    println!("widest rank intervals:");
-    for u in widest.iter().take(5) {
-        println!(
-            "  {} {:<12} nominal {:>4}  median {:>6.1}  90 % [{:.1}, {:.1}]  tier {} kept in {:.0} % of draws",
-            u.code,
-            u.name,
-            u.nominal_rank.map_or("-".into(), |r| r.to_string()),
-            u.median_rank.unwrap_or(f64::NAN),
-            u.q05_rank.unwrap_or(f64::NAN),
-            u.q95_rank.unwrap_or(f64::NAN),
-            u.nominal_tier.as_deref().unwrap_or("-"),
-            100.0 * u.nominal_tier_probability.unwrap_or(f64::NAN)
-        );
-    }
-    println!(
-        "outputs: {}  (audit.json, audit_units.csv, audit_factors.csv, audit_draws.csv, audit.xlsx, factors.toml)",
-        out.display()
-    );
-}
-
-// ---------------------------------------------------------------------------------------------
-// A minimal XLSX writer: one sheet per table, inline strings, stored (uncompressed) ZIP.
-
-/// A spreadsheet cell.
-enum Cell {
+pub(crate) enum Cell {
     Text(String),
     Num(f64),
     Empty,
 }
 
 impl Cell {
-    fn opt(x: Option<f64>) -> Cell {
+    pub(crate) fn opt(x: Option<f64>) -> Cell {
         match x {
             Some(v) if v.is_finite() => Cell::Num(v),
             _ => Cell::Empty,
@@ -558,75 +432,4 @@ impl Cell {
             Cell::Empty => String::new(),
         }
     }
-}
-
-/// Sheets `units` (rank intervals and tier stability), `factors` (sensitivity indices) and
-/// `about` (settings and column meanings).
-fn audit_xlsx(a: &Audit) -> anyhow::Result<Vec<u8>> {
-    let (uh, ur) = unit_rows(a);
-    let (fh, fr) = factor_rows(a);
-    let about_rows: Vec<Vec<Cell>> = [
-        ("schema", a.schema.clone()),
-        ("framework", format!("{} {}", a.framework.id, a.framework.version)),
-        ("year", a.year.to_string()),
-        (
-            "data",
-            if a.synthetic {
-                "SYNTHETIC (合成数据)".to_string()
-            } else {
-                "observed".to_string()
-            },
-        ),
-        ("draws", a.draws.to_string()),
-        ("base sample N", a.base_samples.to_string()),
-        ("seed", a.settings.seed.to_string()),
-        ("bootstrap replicates", a.settings.bootstrap.to_string()),
-        ("robust: widest interval (ranks)", a.robust_max_width.to_string()),
-        (
-            "rank statistics",
-            "mean, median, 5th and 95th percentile (R type 7) over the 2N draws of matrices A and B".into(),
-        ),
-        (
-            "sensitivity indices",
-            "Si first order (Saltelli 2010), STi total effect (Jansen), 5th/95th bootstrap percentiles".into(),
-        ),
-    ]
-    .into_iter()
-    .map(|(k, v)| vec![Cell::Text(k.into()), Cell::Text(v)])
-    .chain(a.fixed.iter().map(|f| {
-        vec![
-            Cell::Text(format!("fixed: {}", f.kind.name())),
-            Cell::Text(f.alternative.clone()),
-        ]
-    }))
-    .collect();
-    let mut wb = rust_xlsxwriter::Workbook::new();
-    let bold = rust_xlsxwriter::Format::new().set_bold();
-    let about_header = vec!["item".to_string(), "value".to_string()];
-    for (name, header, rows) in [
-        ("units", &uh, &ur),
-        ("factors", &fh, &fr),
-        ("about", &about_header, &about_rows),
-    ] {
-        let ws = wb.add_worksheet().set_name(name)?;
-        for (c, h) in header.iter().enumerate() {
-            ws.write_string_with_format(0, c as u16, h, &bold)?;
-        }
-        ws.set_freeze_panes(1, 0)?;
-        for (r, row) in rows.iter().enumerate() {
-            let r = r as u32 + 1;
-            for (c, cell) in row.iter().enumerate() {
-                match cell {
-                    Cell::Text(t) => {
-                        ws.write_string(r, c as u16, t)?;
-                    }
-                    Cell::Num(x) if x.is_finite() => {
-                        ws.write_number(r, c as u16, *x)?;
-                    }
-                    Cell::Num(_) | Cell::Empty => {}
-                }
-            }
-        }
-    }
-    Ok(wb.save_to_buffer()?)
 }

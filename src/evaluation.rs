@@ -410,6 +410,7 @@ pub fn run(a: EvaluateArgs) -> anyhow::Result<()> {
             a.audit_factors.as_deref(),
             &settings,
             &dir,
+            a.lang.into(),
         )
         .with_context(|| {
             format!(
@@ -419,7 +420,13 @@ pub fn run(a: EvaluateArgs) -> anyhow::Result<()> {
             )
         })?;
         println!();
-        crate::audit_cmd::print_summary(&audit, id, &dir, start.elapsed().as_secs_f64());
+        crate::audit_out::print_summary(
+            &audit,
+            id,
+            &dir,
+            start.elapsed().as_secs_f64(),
+            a.lang.into(),
+        );
     }
     Ok(())
 }

@@ -3,6 +3,7 @@
 
 mod alerts_cmd;
 mod audit_cmd;
+mod audit_out;
 mod classify_cmd;
 mod clock;
 mod demo;

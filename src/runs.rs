@@ -202,6 +202,8 @@ pub fn run(c: RunsCommand) -> anyhow::Result<()> {
             };
             if outcome.results_json == r.results_json {
                 if keep {
+                    // The outputs are in --out; the scratch folder held only the inputs.
+                    let _ = std::fs::remove_dir_all(&tmp);
                     println!(
                         "run {id} reproduced: results.json byte-identical (sha256 {}), written to {}",
                         outcome.results_sha256,

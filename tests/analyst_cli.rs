@@ -175,8 +175,8 @@ fn the_demo_folder_is_a_handle_on_its_runs() {
     );
     assert!(o.status.success(), "{}", text(&o));
     let out = text(&o);
-    assert!(out.contains("100 draws were asked for; 96 ran"), "{out}");
-    assert!(out.contains("not stable"), "{out}");
+    assert!(out.contains("要求 100 次，实际运行 96 次"), "{out}");
+    assert!(out.contains("敏感性指数不稳定"), "{out}");
     assert!(!other.join("govcap.db").exists());
 
     // The folder finds its previous year and its recorded audit by itself.

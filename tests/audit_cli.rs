@@ -25,6 +25,8 @@ fn audit_of_the_demo_run() {
             "800",
             "--bootstrap",
             "50",
+            "--lang",
+            "en",
         ],
         &dir,
     );

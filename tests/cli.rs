@@ -189,6 +189,10 @@ fn classify_prints_jenkspy_style_json() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+#[cfg_attr(
+    not(govcap_pg),
+    ignore = "needs PostgreSQL: set GOVCAP_TEST_POSTGRES_URL"
+)]
 #[test]
 fn runs_are_recorded_in_postgresql_when_given_a_url() {
     let Ok(url) = std::env::var("GOVCAP_TEST_POSTGRES_URL") else {

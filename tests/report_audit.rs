@@ -42,7 +42,7 @@ fn demo() -> &'static Path {
         let o = govcap(&["demo", "--out", "out"], &dir);
         assert!(o.status.success(), "{}", text(&o));
         let stdout = String::from_utf8_lossy(&o.stdout);
-        assert!(stdout.contains("audit of run 2"), "{stdout}");
+        assert!(stdout.contains("运行 2 的统计审计"), "{stdout}");
         assert!(stdout.contains("with the uncertainty chapter"), "{stdout}");
         dir.join("out")
     })
@@ -110,7 +110,7 @@ fn demo_report_shows_every_units_interval_from_the_audit() {
     let a = demo_audit();
     assert!(a.synthetic);
     assert_eq!(a.year, 2021);
-    assert_eq!(a.settings.draws, 2000, "the demo's default draws");
+    assert_eq!(a.settings.draws, 10_000, "the demo's default draws");
     assert_eq!(a.units.len(), 337);
     let report = out.join("report");
     let page = read(&report.join("uncertainty.html"));
@@ -394,7 +394,7 @@ fn without_an_audit_the_pages_are_unchanged() {
     assert!(o.status.success(), "{}", text(&o));
     assert!(!dir.join("noaudit/2021/audit").exists());
     assert!(!dir.join("noaudit/report/uncertainty.html").exists());
-    assert!(!text(&o).contains("audit of run"));
+    assert!(!text(&o).contains("的统计审计"));
 }
 
 #[test]
@@ -489,7 +489,7 @@ fn evaluate_with_audit_writes_out_audit_for_the_report() {
     );
     assert!(o.status.success(), "{}", text(&o));
     let stdout = String::from_utf8_lossy(&o.stdout);
-    assert!(stdout.contains("audit of run 1"), "{stdout}");
+    assert!(stdout.contains("运行 1 的统计审计"), "{stdout}");
     let a = audit_of(&dir.join("ev/audit/audit.json"));
     assert_eq!(a.settings.draws, 400);
     assert_eq!(a.draws, a.base_samples * (a.factors.len() + 2));

@@ -202,6 +202,7 @@ fn summary_ranking_and_unit_pages_render_without_console_errors() {
             &s.dom[..s.dom.len().min(300)]
         );
     }
+    let _ = std::fs::remove_dir_all(&work);
 }
 
 /// Viewport width, the table box's scroll and client widths, and per header: visible?, left,

@@ -12,7 +12,7 @@ With --units N only the first N units get values (the rest stay missing and are 
 which the test suite uses to keep its run short. Values are synthetic (a seeded hash), so the
 run is synthetic-looking data marked as manual: never publish it.
 """
-import argparse, hashlib, json, os, re, subprocess, sys, tempfile, time, tomllib, urllib.request, urllib.error
+import argparse, hashlib, json, os, re, shutil, subprocess, sys, tempfile, time, tomllib, urllib.request, urllib.error
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 FRAMEWORK = os.path.join(HERE, "..", "..", "crates", "govcap-core", "frameworks", "govcap-default.toml")
@@ -79,6 +79,7 @@ def main():
     ap.add_argument("--units", type=int, default=337)
     ap.add_argument("--db", default=None, help="postgres:// URL (default: a SQLite file)")
     ap.add_argument("--disagree", type=float, default=0.05, help="share of second codings that differ")
+    ap.add_argument("--keep", action="store_true", help="keep the work folder (databases, the exported file, the CLI's outputs)")
     args = ap.parse_args()
     work = tempfile.mkdtemp(prefix="govcap-campaign-")
     db = args.db or os.path.join(work, "campaign.db")
@@ -181,6 +182,10 @@ def main():
     finally:
         server.terminate()
         server.wait(timeout=30)
+        if args.keep:
+            print(f"work folder kept: {work}", file=sys.stderr)
+        else:
+            shutil.rmtree(work, ignore_errors=True)
     print(json.dumps(out, ensure_ascii=False, indent=1))
     if not out.get("cli_equal") or out.get("rerun_ok") is False:
         sys.exit(1)

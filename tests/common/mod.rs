@@ -18,12 +18,41 @@ pub fn govcap(args: &[&str], dir: &Path) -> Output {
         .expect("run govcap")
 }
 
-/// A fresh, empty temporary directory unique to this test process and `name`.
+/// A fresh, empty temporary directory unique to this test process and `name`, removed when
+/// the test process exits (tests share some of them through statics, so a guard dropped at
+/// the end of one test would be too early). `GOVCAP_KEEP_TEST_DIRS=1` keeps them to look at.
 pub fn tmp(name: &str) -> PathBuf {
     let d = std::env::temp_dir().join(format!("govcap-test-{}-{name}", std::process::id()));
     let _ = std::fs::remove_dir_all(&d);
     std::fs::create_dir_all(&d).unwrap();
+    remove_at_exit(&d);
     d
+}
+
+static AT_EXIT: std::sync::Mutex<Vec<PathBuf>> = std::sync::Mutex::new(Vec::new());
+
+/// Removes `dir` when the process exits: the test harness ends with `exit`, which runs the
+/// C `atexit` handlers.
+pub fn remove_at_exit(dir: &Path) {
+    static HOOK: std::sync::Once = std::sync::Once::new();
+    extern "C" fn clean() {
+        if std::env::var_os("GOVCAP_KEEP_TEST_DIRS").is_some() {
+            return;
+        }
+        if let Ok(dirs) = AT_EXIT.lock() {
+            for d in dirs.iter() {
+                let _ = std::fs::remove_dir_all(d);
+            }
+        }
+    }
+    #[cfg(unix)]
+    HOOK.call_once(|| {
+        // SAFETY: registers a plain function with no captured state.
+        unsafe {
+            libc::atexit(clean);
+        }
+    });
+    AT_EXIT.lock().unwrap().push(dir.to_path_buf());
 }
 
 /// Standard output and standard error together, for messages in assertions.

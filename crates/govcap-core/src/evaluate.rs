@@ -106,6 +106,20 @@ pub struct NodeInfo {
     pub collection: Option<Collection>,
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub channel: Option<String>,
+    /// A graded leaf's levels, so outputs can name an observed level (`documents` → 仅有文件)
+    /// without the framework file.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub levels: Vec<crate::framework::Level>,
+}
+
+impl NodeInfo {
+    /// The level an observed text names (by key or either label), for a graded leaf.
+    pub fn level(&self, text: &str) -> Option<&crate::framework::Level> {
+        let t = text.trim();
+        self.levels
+            .iter()
+            .find(|lv| lv.key == t || lv.zh == t || lv.en.eq_ignore_ascii_case(t))
+    }
 }
 
 /// A unit's score on one node.
@@ -657,6 +671,10 @@ pub fn evaluate(
                     rule: nd.leaf.as_ref().map(|l| l.rule.name().to_string()),
                     collection: nd.leaf.as_ref().map(|l| l.collection),
                     channel: nd.leaf.as_ref().and_then(|l| l.channel.clone()),
+                    levels: match nd.leaf.as_ref().map(|l| &l.rule) {
+                        Some(crate::framework::Rule::Graded { levels }) => levels.clone(),
+                        _ => Vec::new(),
+                    },
                 }
             })
             .collect(),

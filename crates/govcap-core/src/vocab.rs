@@ -8,6 +8,7 @@
 //! the default outputs hold none.
 
 use crate::framework::{Collection, Scale};
+use crate::tiers::TierParams;
 
 /// A reader's language.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -17,7 +18,8 @@ pub enum Tongue {
 }
 
 impl Tongue {
-    fn pick(self, zh: &'static str, en: &'static str) -> &'static str {
+    /// Picks the wording for this language.
+    pub fn pick(self, zh: &'static str, en: &'static str) -> &'static str {
         match self {
             Tongue::Zh => zh,
             Tongue::En => en,
@@ -218,9 +220,29 @@ const METHOD_WORDS: &[(&str, &str, &str)] = &[
     ("false", "否", "no"),
 ];
 
+/// Every key [`method_label`] knows, for tests that look for keys leaking into outputs.
+pub fn method_keys() -> impl Iterator<Item = &'static str> {
+    METHOD_WORDS.iter().map(|w| w.0)
+}
+
+/// Every channel tag with words, for the same tests.
+pub fn channel_tags() -> impl Iterator<Item = &'static str> {
+    CHANNELS.iter().map(|c| c.0)
+}
+
 /// A method label such as `nominal (zero)` or `min-max(low=1, high=100)` in the reader's words:
 /// every known key is replaced, numbers and punctuation stay.
 pub fn method_label(label: &str, t: Tongue) -> String {
+    // The audit's one label with a sentence in it (`NormChoice::NominalOnto`).
+    if let Some(range) = label
+        .strip_prefix("nominal (onto ")
+        .and_then(|r| r.strip_suffix(" where positive values are needed)"))
+    {
+        return match t {
+            Tongue::Zh => format!("名义设定（需要正值时映射到 {range}）"),
+            Tongue::En => format!("as evaluated (onto {range} where positive values are needed)"),
+        };
+    }
     let mut out = String::with_capacity(label.len() * 2);
     let mut word = String::new();
     let flush = |word: &mut String, out: &mut String| {
@@ -250,6 +272,75 @@ pub fn method_label(label: &str, t: Tongue) -> String {
         out = out.replace("（ ", "（").replace(" （", "（");
     }
     out
+}
+
+/// The tier rule in words, e.g. 自然断点法（4 类，A–C 各分 3 级，等宽）.
+pub fn tier_rule(tp: &TierParams, t: Tongue) -> String {
+    use crate::classify::{Method, SublevelMethod};
+    let method = match &tp.method {
+        Method::Difference(d) => match t {
+            Tongue::Zh => format!(
+                "差分趋势法（滑动中位数窗口 {}，每类至少 {:.0}%）",
+                d.window,
+                d.min_class_share * 100.0
+            ),
+            Tongue::En => format!(
+                "difference trend (moving-median window {}, each tier at least {:.0} %)",
+                d.window,
+                d.min_class_share * 100.0
+            ),
+        },
+        Method::Thresholds { cuts } => format!(
+            "{} {}",
+            method_label("thresholds", t),
+            cuts.iter()
+                .map(|c| format!("{c}"))
+                .collect::<Vec<_>>()
+                .join(t.pick("、", ", "))
+        ),
+        Method::NaturalBreaks => method_label("natural-breaks", t),
+        Method::Quantile => method_label("quantile", t),
+    };
+    let sub = method_label(
+        match tp.sublevel_method {
+            SublevelMethod::EqualWidth => "equal-width",
+            SublevelMethod::Quantile => "quantile",
+        },
+        t,
+    );
+    match t {
+        Tongue::Zh => format!(
+            "{method}；{} 类，前 {} 类各分 {} 级（{sub}）",
+            tp.k,
+            tp.k.saturating_sub(1),
+            tp.sublevels
+        ),
+        Tongue::En => format!(
+            "{method}; {} tiers, the top {} split into {} sub-levels ({sub})",
+            tp.k,
+            tp.k.saturating_sub(1),
+            tp.sublevels
+        ),
+    }
+}
+
+/// What an audit factor varies (二级指标权重, aggregation method, …).
+pub fn audit_factor(k: &crate::audit::FactorKind, t: Tongue) -> String {
+    use crate::audit::FactorKind as F;
+    const D: [&str; 9] = ["一", "二", "三", "四", "五", "六", "七", "八", "九"];
+    match (t, k) {
+        (Tongue::Zh, F::Weights { depth }) => format!(
+            "{}级指标权重",
+            D.get(depth.wrapping_sub(1))
+                .map_or_else(|| depth.to_string(), |s| s.to_string())
+        ),
+        (Tongue::En, F::Weights { depth }) => format!("level-{depth} weights"),
+        (_, F::Normalisation) => t.pick("标准化方法", "normalisation method").into(),
+        (_, F::Aggregation) => t.pick("加总方法", "aggregation method").into(),
+        (_, F::Missing) => t.pick("缺失值处理", "missing-data policy").into(),
+        (_, F::Treatment) => t.pick("异常值处理", "outlier treatment").into(),
+        (_, F::Tiers) => t.pick("分类方法", "tier method").into(),
+    }
 }
 
 #[cfg(test)]

@@ -194,58 +194,6 @@ fn ni(x: Option<i64>) -> Cell {
     Cell::I(x.map(|v| v as f64))
 }
 
-/// The tier rule in words, e.g. 自然断点法（4 类，A–C 各分 3 级，等宽）.
-fn tier_rule(e: &Evaluation, l: Lang) -> String {
-    use govcap_core::classify::{Method, SublevelMethod};
-    let tp = &e.params.tiers;
-    let t = l.tongue();
-    let method = match &tp.method {
-        Method::Difference(d) => match l {
-            Lang::Zh => format!(
-                "差分趋势法（滑动中位数窗口 {}，每类至少 {:.0}%）",
-                d.window,
-                d.min_class_share * 100.0
-            ),
-            Lang::En => format!(
-                "difference trend (moving-median window {}, each tier at least {:.0} %)",
-                d.window,
-                d.min_class_share * 100.0
-            ),
-        },
-        Method::Thresholds { cuts } => format!(
-            "{} {}",
-            vocab::method_label("thresholds", t),
-            cuts.iter()
-                .map(|c| format!("{c}"))
-                .collect::<Vec<_>>()
-                .join(l.pick("、", ", "))
-        ),
-        Method::NaturalBreaks => vocab::method_label("natural-breaks", t),
-        Method::Quantile => vocab::method_label("quantile", t),
-    };
-    let sub = vocab::method_label(
-        match tp.sublevel_method {
-            SublevelMethod::EqualWidth => "equal-width",
-            SublevelMethod::Quantile => "quantile",
-        },
-        t,
-    );
-    match l {
-        Lang::Zh => format!(
-            "{method}；{} 类，前 {} 类各分 {} 级（{sub}）",
-            tp.k,
-            tp.k.saturating_sub(1),
-            tp.sublevels
-        ),
-        Lang::En => format!(
-            "{method}; {} tiers, the top {} split into {} sub-levels ({sub})",
-            tp.k,
-            tp.k.saturating_sub(1),
-            tp.sublevels
-        ),
-    }
-}
-
 /// `results.xlsx`: ranking, per-level scores, tiers, regional and provincial disparity,
 /// channel coverage and method notes, with Chinese (default) or English headers.
 pub fn results_xlsx(e: &Evaluation, cx: &WorkbookContext) -> Result<Vec<u8>, ExportError> {
@@ -379,7 +327,7 @@ pub fn results_xlsx(e: &Evaluation, cx: &WorkbookContext) -> Result<Vec<u8>, Exp
             ])?;
         }
         sh.gap();
-        sh.line(&[s(tier_rule(e, l))])?;
+        sh.line(&[s(vocab::tier_rule(&e.params.tiers, l.tongue()))])?;
         sh.gap();
         sh.header(&[
             l.pick("等级", "Sub-level"),
@@ -593,7 +541,10 @@ pub fn results_xlsx(e: &Evaluation, cx: &WorkbookContext) -> Result<Vec<u8>, Exp
                 l.pick("计分方式", "Scale"),
                 vocab::scale(e.framework.scale, t).to_string(),
             ),
-            (l.pick("发展类型划分", "Tiers"), tier_rule(e, l)),
+            (
+                l.pick("发展类型划分", "Tiers"),
+                vocab::tier_rule(&e.params.tiers, l.tongue()),
+            ),
             (
                 l.pick("得分率阈值", "Score-rate threshold"),
                 format!("{:.0}%", e.params.rate_threshold * 100.0),

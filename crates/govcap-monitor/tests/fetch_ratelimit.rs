@@ -21,7 +21,11 @@ use serde_json::json;
 fn warc(name: &str) -> WarcWriter {
     let d = std::env::temp_dir().join(format!("govcap-ratelimit-{name}-{}", std::process::id()));
     std::fs::create_dir_all(&d).unwrap();
-    WarcWriter::create(&d.join("r.warc.gz"), RecordIds::from_seed(9), "t").unwrap()
+    let w = WarcWriter::create(&d.join("r.warc.gz"), RecordIds::from_seed(9), "t").unwrap();
+    // Nothing reads this archive back: unlink it now (the open file keeps working) so no
+    // test leaves it behind.
+    std::fs::remove_dir_all(&d).unwrap();
+    w
 }
 
 fn small_crawl() -> CrawlConfig {

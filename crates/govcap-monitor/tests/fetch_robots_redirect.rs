@@ -111,6 +111,8 @@ async fn a_redirect_to_a_host_whose_robots_disallows_it_is_not_followed() {
     assert_eq!(uris.iter().filter(|u| **u == jump).count(), 1, "{uris:?}");
     assert_eq!(uris.iter().filter(|u| **u == other_robots).count(), 1);
     assert!(!uris.contains(&target));
+    drop(reader);
+    std::fs::remove_dir_all(&dir).unwrap();
 
     // The same redirect fetched without the hold is followed (the fixture really redirects),
     // and the target host's robots.txt does not apply to a plain fetch.

@@ -164,6 +164,8 @@ async fn the_crawl_stores_the_timings_and_availability_shows_them() {
     let d = std::env::temp_dir().join(format!("govcap-timings-{}", std::process::id()));
     std::fs::create_dir_all(&d).unwrap();
     let mut warc = WarcWriter::create(&d.join("t.warc.gz"), RecordIds::from_seed(1), "t").unwrap();
+    // Nothing reads the archive back: unlink it now (the open file keeps working).
+    std::fs::remove_dir_all(&d).unwrap();
     let cfg = CrawlConfig {
         max_depth: 0,
         search_probe: false,

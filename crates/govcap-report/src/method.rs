@@ -438,11 +438,19 @@ pub fn body(c: &Ctx, _links: Links) -> String {
     );
     row(l.t("结果格式", "Results schema"), esc(&e.schema));
     row(
-        l.t("参数", "Parameters"),
-        format!(
-            "<code>{}</code>",
-            esc(&serde_json::to_string(&e.params).unwrap_or_default())
+        l.t("发展类型划分", "Tiers"),
+        esc(&govcap_core::vocab::tier_rule(&e.params.tiers, l.tongue())),
+    );
+    row(
+        l.t("得分率阈值", "Score-rate threshold"),
+        esc(&format!("{:.0}%", e.params.rate_threshold * 100.0)),
+    );
+    row(
+        l.t(
+            "每个单位优先改进的指标数",
+            "Indicators to fix first per unit",
         ),
+        esc(&e.params.fix_first.to_string()),
     );
     if let Some(p) = &m.previous {
         row(

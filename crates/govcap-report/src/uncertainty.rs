@@ -90,24 +90,9 @@ fn idx_interval(x: f64, lo: f64, hi: f64) -> String {
     format!("{} [{}, {}]", idx(x), idx(lo), idx(hi))
 }
 
-fn zh_level(depth: usize) -> String {
-    const D: [&str; 9] = ["一", "二", "三", "四", "五", "六", "七", "八", "九"];
-    D.get(depth.wrapping_sub(1))
-        .map(|s| s.to_string())
-        .unwrap_or_else(|| depth.to_string())
-}
-
 /// What a factor varies, in the report language.
 pub fn factor_name(l: Lang, k: &FactorKind) -> String {
-    match (l, k) {
-        (Lang::Zh, FactorKind::Weights { depth }) => format!("{}级指标权重", zh_level(*depth)),
-        (Lang::En, FactorKind::Weights { depth }) => format!("level-{depth} weights"),
-        (_, FactorKind::Normalisation) => l.t("标准化方法", "normalisation method").into(),
-        (_, FactorKind::Aggregation) => l.t("加总方法", "aggregation method").into(),
-        (_, FactorKind::Missing) => l.t("缺失值处理", "missing-data policy").into(),
-        (_, FactorKind::Treatment) => l.t("异常值处理", "outlier treatment").into(),
-        (_, FactorKind::Tiers) => l.t("分类方法", "tier method").into(),
-    }
+    govcap_core::vocab::audit_factor(k, l.tongue())
 }
 
 /// The alternatives of a factor: weights described from the perturbed nodes, other choices by
@@ -515,7 +500,7 @@ pub fn body(c: &Ctx, links: Links) -> String {
                 "{}{}{}{}",
                 factor_name(l, &x.kind),
                 l.t("（", " ("),
-                x.alternative,
+                govcap_core::vocab::method_label(&x.alternative, l.tongue()),
                 l.t("）", ")")
             )
         })
@@ -1256,7 +1241,6 @@ mod tests {
         assert_eq!(idx(-0.00004), "0.000");
         assert_eq!(idx(-0.0461), "\u{2212}0.046");
         assert_eq!(idx_interval(0.9651, 0.7094, 1.2277), "0.965 [0.709, 1.228]");
-        assert_eq!(zh_level(3), "三");
         assert_eq!(
             factor_name(Lang::Zh, &FactorKind::Weights { depth: 2 }),
             "二级指标权重"

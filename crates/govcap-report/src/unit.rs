@@ -4,7 +4,7 @@
 
 use std::fmt::Write as _;
 
-use govcap_core::evaluate::{Gap, LeafInput, UnitResult};
+use govcap_core::evaluate::{Gap, LeafInput, NodeInfo, UnitResult};
 use govcap_core::framework::Scale;
 use govcap_core::observation::{Source, Value};
 
@@ -28,14 +28,18 @@ fn kpi(label: &str, value_html: &str, delta: &str) -> String {
     )
 }
 
-fn observed(v: &Option<Value>) -> String {
+/// The observed value as a reader says it: a graded level by its label, never its key.
+fn observed(l: Lang, node: &NodeInfo, v: &Option<Value>) -> String {
     match v {
         Some(Value::Number(x)) => {
             let s = format!("{x:.4}");
             let s = s.trim_end_matches('0').trim_end_matches('.');
             s.to_string()
         }
-        Some(Value::Text(t)) => t.to_string(),
+        Some(Value::Text(t)) => match node.level(t) {
+            Some(lv) => l.t(&lv.zh, &lv.en).to_string(),
+            None => t.to_string(),
+        },
         None => "–".into(),
     }
 }
@@ -417,7 +421,7 @@ pub fn body(c: &Ctx, u: &UnitResult, links: Links) -> String {
             n.depth.min(3),
             esc(&n.id),
             esc(l.node_name(n)),
-            leaf.map(|x| esc(&observed(&x.observed))).unwrap_or_default(),
+            leaf.map(|x| esc(&observed(l, n, &x.observed))).unwrap_or_default(),
             np.points
                 .map(|p| format!("{}/{}", num(p), num_short(n.points)))
                 .unwrap_or_else(|| "–".into()),

@@ -101,6 +101,7 @@ macro_rules! on_both_backends {
         }
         mod postgresql {
             $(
+                #[cfg_attr(not(govcap_pg), ignore = "needs PostgreSQL: set GOVCAP_TEST_POSTGRES_URL")]
                 #[test]
                 fn $name() {
                     if let Some(pg) = super::Postgres::new() {

@@ -5,28 +5,33 @@ use govcap_store::sql::Tx;
 use govcap_store::workspace::{self, NewAuditEntry, NewUser};
 use govcap_store::{open, open_postgres_with_schema, transact, Store};
 
-fn stores(name: &str) -> Vec<(String, Box<dyn Store>)> {
-    let dir = std::env::temp_dir().join(format!("govcap-ws-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    let mut v: Vec<(String, Box<dyn Store>)> = vec![(
-        "sqlite".into(),
-        open(dir.join("t.db").to_str().unwrap()).unwrap(),
-    )];
-    match std::env::var("GOVCAP_TEST_POSTGRES_URL") {
-        Ok(url) if !url.is_empty() => {
-            let schema = format!("govcap_ws_{name}");
-            let mut c = postgres::Client::connect(&url, postgres::NoTls).unwrap();
-            c.batch_execute(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"))
-                .unwrap();
-            v.push((
-                "postgres".into(),
-                open_postgres_with_schema(&url, &schema).unwrap(),
-            ));
-        }
-        _ => eprintln!("PostgreSQL part SKIPPED: set GOVCAP_TEST_POSTGRES_URL to run it"),
+/// The store of one backend for test `name`: a SQLite file in a scratch folder, or a fresh
+/// schema on the PostgreSQL server of `GOVCAP_TEST_POSTGRES_URL`.
+fn store(backend: &str, name: &str) -> Vec<(String, Box<dyn Store>)> {
+    if backend == "sqlite" {
+        let dir = std::env::temp_dir().join(format!("govcap-ws-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        return vec![(
+            "sqlite".into(),
+            open(dir.join("t.db").to_str().unwrap()).unwrap(),
+        )];
     }
-    v
+    let url = std::env::var("GOVCAP_TEST_POSTGRES_URL").expect("GOVCAP_TEST_POSTGRES_URL");
+    let schema = format!("govcap_ws_{name}");
+    let mut c = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+    c.batch_execute(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"))
+        .unwrap();
+    vec![(
+        "postgres".into(),
+        open_postgres_with_schema(&url, &schema).unwrap(),
+    )]
+}
+
+/// The SQLite folder of `store("sqlite", name)`, removed once the test's stores are dropped.
+fn remove_scratch(name: &str) {
+    let dir = std::env::temp_dir().join(format!("govcap-ws-{}-{name}", std::process::id()));
+    std::fs::remove_dir_all(dir).unwrap();
 }
 
 fn entry(i: usize) -> NewAuditEntry {
@@ -61,8 +66,22 @@ fn intrude(store: &mut dyn Store, backend: &str, sql: &str) {
 }
 
 #[test]
-fn audit_chain_detects_edits_deletions_and_truncation() {
-    for (backend, mut store) in stores("chain") {
+fn audit_chain_on_sqlite() {
+    audit_chain_detects_edits_deletions_and_truncation(store("sqlite", "chain"));
+    remove_scratch("chain");
+}
+
+#[cfg_attr(
+    not(govcap_pg),
+    ignore = "needs PostgreSQL: set GOVCAP_TEST_POSTGRES_URL"
+)]
+#[test]
+fn audit_chain_on_postgres() {
+    audit_chain_detects_edits_deletions_and_truncation(store("postgres", "chain"));
+}
+
+fn audit_chain_detects_edits_deletions_and_truncation(stores: Vec<(String, Box<dyn Store>)>) {
+    for (backend, mut store) in stores {
         let s = store.as_mut();
         for i in 1..=5 {
             transact(s, true, |tx| workspace::append_audit(tx, &entry(i))).unwrap();
@@ -126,8 +145,22 @@ fn audit_chain_detects_edits_deletions_and_truncation() {
 }
 
 #[test]
-fn accounts_sessions_tokens_and_publication() {
-    for (backend, mut store) in stores("accounts") {
+fn accounts_on_sqlite() {
+    accounts_sessions_tokens_and_publication(store("sqlite", "accounts"));
+    remove_scratch("accounts");
+}
+
+#[cfg_attr(
+    not(govcap_pg),
+    ignore = "needs PostgreSQL: set GOVCAP_TEST_POSTGRES_URL"
+)]
+#[test]
+fn accounts_on_postgres() {
+    accounts_sessions_tokens_and_publication(store("postgres", "accounts"));
+}
+
+fn accounts_sessions_tokens_and_publication(stores: Vec<(String, Box<dyn Store>)>) {
+    for (backend, mut store) in stores {
         let s = store.as_mut();
         let units = vec!["110000".to_string(), "120000".to_string()];
         let u = transact(s, true, |tx| {

@@ -1173,6 +1173,10 @@ async fn campaign_on_sqlite() {
     own_inputs(&s).await;
 }
 
+#[cfg_attr(
+    not(govcap_pg),
+    ignore = "needs PostgreSQL: set GOVCAP_TEST_POSTGRES_URL"
+)]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn campaign_on_postgres() {
     let Some(url) = common::postgres_url() else {

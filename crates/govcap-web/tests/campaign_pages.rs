@@ -656,6 +656,10 @@ async fn campaign_pages_on_sqlite() {
     pages_workflow(&s).await;
 }
 
+#[cfg_attr(
+    not(govcap_pg),
+    ignore = "needs PostgreSQL: set GOVCAP_TEST_POSTGRES_URL"
+)]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn campaign_pages_on_postgres() {
     let Some(url) = common::postgres_url() else {

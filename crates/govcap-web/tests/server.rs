@@ -739,6 +739,10 @@ async fn workspace_on_sqlite() {
     suite(Db::Sqlite).await;
 }
 
+#[cfg_attr(
+    not(govcap_pg),
+    ignore = "needs PostgreSQL: set GOVCAP_TEST_POSTGRES_URL"
+)]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn workspace_on_postgres() {
     let Some(url) = common::postgres_url() else {

@@ -407,6 +407,7 @@ mod tests {
             rule: (depth == 2).then(|| "ratio".into()),
             collection: None,
             channel: None,
+            levels: Vec::new(),
         }
     }
 
