@@ -28,8 +28,12 @@ pub struct EvaluateArgs {
     #[arg(long)]
     pub units: Option<PathBuf>,
     /// Observation files (CSV/XLSX, long or wide); repeat for several (e.g. auto + manual).
-    #[arg(long = "observations", short = 'o', required = true, num_args = 1..)]
+    #[arg(long = "observations", short = 'o', num_args = 1.., required_unless_present = "batch")]
     pub observations: Vec<PathBuf>,
+    /// Observation batches stored by `govcap import` (see `govcap import --list`), by id;
+    /// repeat for several. Each becomes an input file of the run (`batch-ID-FILE.csv`).
+    #[arg(long)]
+    pub batch: Vec<i64>,
     /// Evaluation year.
     #[arg(long)]
     pub year: i32,
@@ -344,9 +348,19 @@ pub fn load_previous(spec: &str, db: &str) -> anyhow::Result<(Evaluation, Option
 }
 
 pub fn run(a: EvaluateArgs) -> anyhow::Result<()> {
-    if a.observations.is_empty() {
-        return user_error("give at least one --observations file");
+    if a.observations.is_empty() && a.batch.is_empty() {
+        return user_error("give at least one --observations file or --batch ID");
     }
+    // Stored batches are written back as long-format files in a scratch folder, read like
+    // any other file and recorded with the run; the folder goes when the run is done.
+    let scratch = std::env::temp_dir().join(format!("govcap-batches-{}", std::process::id()));
+    let batch_files = crate::import_cmd::batch_files(&a.batch, &a.db.db, &scratch);
+    let result = batch_files.and_then(|files| evaluate_files(&a, files));
+    let _ = std::fs::remove_dir_all(&scratch);
+    result
+}
+
+fn evaluate_files(a: &EvaluateArgs, batch_files: Vec<PathBuf>) -> anyhow::Result<()> {
     let mut params = Params::new(a.year);
     params.tiers = a.tiers.params()?;
     params.rate_threshold = a.rate_threshold;
@@ -362,6 +376,7 @@ pub fn run(a: EvaluateArgs) -> anyhow::Result<()> {
         observations: a
             .observations
             .iter()
+            .chain(&batch_files)
             .map(|p| Input::read("observations", p))
             .collect::<anyhow::Result<_>>()?,
         params,

@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use clap::Subcommand;
 use govcap_core::framework::{Framework, Rule, Scale};
+use govcap_core::vocab::{self, Tongue};
 
 use crate::evaluation::{builtin_framework, load_framework, Input};
 use crate::LangArg;
@@ -77,12 +78,26 @@ pub fn render_tree(fw: &Framework, lang: LangArg) -> String {
             .leaf
             .as_ref()
             .map(|l| {
+                let t = if zh { Tongue::Zh } else { Tongue::En };
                 let rule = match &l.rule {
-                    Rule::Count { cap } => format!("count≤{cap}"),
-                    Rule::Graded { levels } => format!("graded×{}", levels.len()),
-                    r => r.name().to_string(),
+                    Rule::Count { cap } => format!("{} ≤ {cap}", vocab::rule("count", t)),
+                    r => vocab::rule(r.name(), t),
                 };
-                format!("  [{rule}, {}]", l.collection.as_str())
+                let mut text = format!("  [{rule}, {}]", vocab::collection(l.collection, t));
+                // A graded leaf's levels: what an evaluator may write in a cell (the key, the
+                // number, or either label) and what each level earns.
+                if let Rule::Graded { levels } = &l.rule {
+                    for (k, lv) in levels.iter().enumerate() {
+                        text.push_str(&format!(
+                            "\n{indent}    {k} = {} / {} / {}  ({:.0}%)",
+                            lv.key,
+                            lv.zh,
+                            lv.en,
+                            lv.fraction * 100.0
+                        ));
+                    }
+                }
+                text
             })
             .unwrap_or_default();
         s.push_str(&format!(

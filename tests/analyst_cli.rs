@@ -191,6 +191,50 @@ fn the_demo_folder_is_a_handle_on_its_runs() {
         text(&o)
     );
 
+    // A stored batch is listed and evaluated like its file.
+    let obs = "d/input/observations-2021-synthetic.csv";
+    let o = govcap(&["import", obs, "--db", "b.db"], &dir);
+    assert!(o.status.success(), "{}", text(&o));
+    let o = govcap(&["import", "--list", "--db", "b.db"], &dir);
+    assert!(
+        text(&o).contains("observations-2021-synthetic.csv") && text(&o).contains("10443"),
+        "{}",
+        text(&o)
+    );
+    let o = govcap_in_tmp(
+        &[
+            "evaluate", "--batch", "1", "--year", "2021", "--out", "eb", "--db", "b.db",
+        ],
+        &dir,
+        &scratch,
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let totals = |p: &str| -> Vec<serde_json::Value> {
+        let r: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(dir.join(p)).unwrap()).unwrap();
+        r["units"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|u| u["total"].clone())
+            .collect()
+    };
+    assert_eq!(totals("eb/results.json"), totals("d/2021/results.json"));
+    let run: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("eb/run.json")).unwrap()).unwrap();
+    assert_eq!(
+        run["inputs"][2]["name"], "batch-1-observations-2021-synthetic.csv",
+        "the run names the batch it read"
+    );
+    let o = govcap(
+        &[
+            "evaluate", "--batch", "9", "--year", "2021", "--out", "x", "--db", "b.db",
+        ],
+        &dir,
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o).contains("no batch 9 in b.db"), "{}", text(&o));
+
     // CSV files carry a BOM for Excel unless --no-bom.
     let bom = std::fs::read(dir.join("d/2021/rankings.csv")).unwrap();
     assert!(bom.starts_with("\u{feff}".as_bytes()));

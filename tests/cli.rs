@@ -145,6 +145,11 @@ fn framework_check_and_show() {
         t.contains("服务供给能力") && t.contains("诉求回复响应"),
         "{t}"
     );
+    // A graded leaf lists what an evaluator may write: key, labels, and what each earns.
+    assert!(
+        t.contains("1 = documents / 仅有文件 / documents only  (50%)"),
+        "{t}"
+    );
     std::fs::write(
         dir.join("bad.toml"),
         "[framework]\nid=\"x\"\nversion=\"1\"\nname_zh=\"x\"\nname_en=\"x\"\nscale=\"points\"\n\n[[node]]\nid=\"A\"\npoints=2\n\n[[node]]\nid=\"A1\"\nparent=\"A\"\npoints=1\nrule=\"binary\"\n",

@@ -14,8 +14,10 @@ pub enum ValueError {
     NotBinary(String),
     #[error("{0:?} is not a number")]
     NotNumber(String),
-    #[error("{value} is out of range for a {rule} indicator (expected {range})")]
+    #[error("{written} is out of range for a {rule} indicator (expected {range})")]
     OutOfRange {
+        /// The value as the user wrote it (`150%`, not the 1.5 it was read as).
+        written: String,
         value: f64,
         rule: &'static str,
         range: &'static str,
@@ -56,6 +58,7 @@ pub fn read_value(rule: &Rule, value: &Value) -> Result<f64, ValueError> {
                 Ok(x)
             } else {
                 Err(ValueError::OutOfRange {
+                    written: as_written(value),
                     value: x,
                     rule: "ratio",
                     range: "0 to 1, or a percentage such as 85%",
@@ -66,6 +69,7 @@ pub fn read_value(rule: &Rule, value: &Value) -> Result<f64, ValueError> {
             let x = number(value)?;
             if x < 0.0 {
                 return Err(ValueError::OutOfRange {
+                    written: as_written(value),
                     value: x,
                     rule: "count",
                     range: "0 or more",
@@ -106,6 +110,14 @@ pub fn read_value(rule: &Rule, value: &Value) -> Result<f64, ValueError> {
                 })
         }
         Rule::Continuous => number(value),
+    }
+}
+
+/// A value as the user wrote it, for messages: text quoted as typed, numbers as numbers.
+fn as_written(value: &Value) -> String {
+    match value {
+        Value::Number(n) => n.to_string(),
+        Value::Text(t) => format!("{:?}", t.trim()),
     }
 }
 
@@ -151,6 +163,17 @@ mod tests {
         assert_eq!(read_value(&Rule::Binary, &Value::Number(1.0)), Ok(1.0));
         assert!(read_value(&Rule::Binary, &Value::Number(0.5)).is_err());
         assert!(read_value(&Rule::Binary, &text("maybe")).is_err());
+    }
+
+    #[test]
+    fn an_out_of_range_value_is_quoted_as_written() {
+        let e = read_value(&Rule::Ratio, &text("150%")).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "\"150%\" is out of range for a ratio indicator (expected 0 to 1, or a percentage such as 85%)"
+        );
+        let e = read_value(&Rule::Count { cap: 5.0 }, &Value::Number(-2.0)).unwrap_err();
+        assert!(e.to_string().starts_with("-2 is out of range"), "{e}");
     }
 
     #[test]
