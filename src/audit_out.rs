@@ -92,6 +92,53 @@ pub fn print_summary(a: &Audit, id: i64, out: &Path, secs: f64, lang: Lang) {
             );
         }
     }
+    print_sensitivity(a, t);
+    if a.tier_failures > 0 {
+        if zh {
+            println!(
+                "{} 次模拟的分类方法未得到有效分类（分界点不足）",
+                a.tier_failures
+            );
+        } else {
+            println!(
+                "{} draws had no valid tier classification (the tier method found too few cut points)",
+                a.tier_failures
+            );
+        }
+    }
+    let ranked = a.units.iter().filter(|u| u.nominal_rank.is_some()).count();
+    let robust = a.units.iter().filter(|u| u.robust).count();
+    let stable = a
+        .units
+        .iter()
+        .filter(|u| u.nominal_tier_probability.is_some_and(|p| p >= 0.9))
+        .count();
+    if zh {
+        println!(
+            "排名稳健的单位（名义排名位于 90 % 区间内，区间宽度 ≤ {:.1} 位）：{robust} 个，共 {ranked} 个",
+            a.robust_max_width
+        );
+        println!("在至少 90 % 的模拟中保持发展类型的单位：{stable} 个，共 {ranked} 个");
+        println!("排名区间最宽的单位：");
+    } else {
+        println!(
+            "robust units (nominal rank inside the 90 % interval, width ≤ {:.1} ranks): {robust} of {ranked}",
+            a.robust_max_width
+        );
+        println!("units keeping their tier in at least 90 % of draws: {stable} of {ranked}");
+        println!("widest rank intervals:");
+    }
+    print_widest(a, t);
+    println!(
+        "{}{}  (audit.json, audit_units.csv, audit_factors.csv, audit_draws.csv, audit.xlsx, factors.toml)",
+        t.pick("输出：", "outputs: "),
+        out.display()
+    );
+}
+
+/// The factors by total effect on each output, with their indices and intervals.
+fn print_sensitivity(a: &Audit, t: Tongue) {
+    let zh = t == Tongue::Zh;
     for (what, pick) in [
         (
             t.pick("平均绝对排名变动", "the mean absolute rank shift"),
@@ -129,41 +176,11 @@ pub fn print_summary(a: &Audit, id: i64, out: &Path, secs: f64, lang: Lang) {
             }
         }
     }
-    if a.tier_failures > 0 {
-        if zh {
-            println!(
-                "{} 次模拟的分类方法未得到有效分类（分界点不足）",
-                a.tier_failures
-            );
-        } else {
-            println!(
-                "{} draws had no valid tier classification (the tier method found too few cut points)",
-                a.tier_failures
-            );
-        }
-    }
-    let ranked = a.units.iter().filter(|u| u.nominal_rank.is_some()).count();
-    let robust = a.units.iter().filter(|u| u.robust).count();
-    let stable = a
-        .units
-        .iter()
-        .filter(|u| u.nominal_tier_probability.is_some_and(|p| p >= 0.9))
-        .count();
-    if zh {
-        println!(
-            "排名稳健的单位（名义排名位于 90 % 区间内，区间宽度 ≤ {:.1} 位）：{robust} 个，共 {ranked} 个",
-            a.robust_max_width
-        );
-        println!("在至少 90 % 的模拟中保持发展类型的单位：{stable} 个，共 {ranked} 个");
-        println!("排名区间最宽的单位：");
-    } else {
-        println!(
-            "robust units (nominal rank inside the 90 % interval, width ≤ {:.1} ranks): {robust} of {ranked}",
-            a.robust_max_width
-        );
-        println!("units keeping their tier in at least 90 % of draws: {stable} of {ranked}");
-        println!("widest rank intervals:");
-    }
+}
+
+/// The five units whose rank intervals are widest.
+fn print_widest(a: &Audit, t: Tongue) {
+    let zh = t == Tongue::Zh;
     let mut widest: Vec<&audit::UnitAudit> = a
         .units
         .iter()
@@ -198,11 +215,6 @@ pub fn print_summary(a: &Audit, id: i64, out: &Path, secs: f64, lang: Lang) {
             );
         }
     }
-    println!(
-        "{}{}  (audit.json, audit_units.csv, audit_factors.csv, audit_draws.csv, audit.xlsx, factors.toml)",
-        t.pick("输出：", "outputs: "),
-        out.display()
-    );
 }
 
 /// Column titles of the unit and factor tables, keyed by their CSV names.

@@ -6,7 +6,7 @@
 use govcap_core::analyse::figures::Analyses;
 use govcap_core::evaluate::{Evaluation, UnitResult};
 use govcap_core::framework::Scale;
-use govcap_core::vocab;
+use govcap_core::vocab::{self, Tongue};
 use rust_xlsxwriter::{Format, Workbook, Worksheet, XlsxError};
 
 use crate::export::{by_rank, max_depth, rank_change, slots_at, ExportError, Lang};
@@ -198,28 +198,59 @@ fn ni(x: Option<i64>) -> Cell {
 /// channel coverage and method notes, with Chinese (default) or English headers.
 pub fn results_xlsx(e: &Evaluation, cx: &WorkbookContext) -> Result<Vec<u8>, ExportError> {
     let l = cx.lang;
-    let t = l.tongue();
-    let a = cx.analyses;
+    let book = Book {
+        e,
+        cx,
+        l,
+        t: l.tongue(),
+        a: cx.analyses,
+        // Every sheet of a synthetic result opens with the note, so no sheet can be shown
+        // alone without it.
+        note: e.synthetic.then_some(l.pick(
+            "注意：本结果基于合成（模拟）数据，仅供演示，不代表任何地方政府的真实水平。",
+            "Note: these results come from SYNTHETIC data, for demonstration only; they do not describe any real government.",
+        )),
+    };
     let mut wb = Workbook::new();
-    let synthetic_note = l.pick(
-        "注意：本结果基于合成（模拟）数据，仅供演示，不代表任何地方政府的真实水平。",
-        "Note: these results come from SYNTHETIC data, for demonstration only; they do not describe any real government.",
-    );
-    // Every sheet of a synthetic result opens with the note, so no sheet can be shown alone
-    // without it.
-    let note = e.synthetic.then_some(synthetic_note);
-    let name_of = |u: &UnitResult| {
-        if l == Lang::Zh || u.name_en.is_empty() {
+    book.ranking_sheet(&mut wb)?;
+    book.level_sheets(&mut wb)?;
+    book.tiers_sheet(&mut wb)?;
+    book.regions_sheet(&mut wb)?;
+    book.provinces_sheet(&mut wb)?;
+    book.channels_sheet(&mut wb)?;
+    book.method_sheet(&mut wb)?;
+    Ok(wb.save_to_buffer()?)
+}
+
+/// What every sheet of `results.xlsx` is written from.
+struct Book<'a> {
+    e: &'a Evaluation,
+    cx: &'a WorkbookContext<'a>,
+    l: Lang,
+    t: Tongue,
+    a: &'a Analyses,
+    note: Option<&'static str>,
+}
+
+impl Book<'_> {
+    fn name_of(&self, u: &UnitResult) -> String {
+        if self.l == Lang::Zh || u.name_en.is_empty() {
             u.name.clone()
         } else {
             u.name_en.clone()
         }
-    };
-    let node_of = |id: &str| e.nodes.iter().position(|nd| nd.id == id);
+    }
 
-    // Ranking.
-    {
-        let mut sh = Sheet::new(&mut wb, l.pick("排名", "Ranking"), note)?.freeze_columns(2);
+    fn node_of(&self, id: &str) -> Option<usize> {
+        self.e.nodes.iter().position(|nd| nd.id == id)
+    }
+
+    /// Ranking: one row per unit, best first.
+    fn ranking_sheet(&self, wb: &mut Workbook) -> Result<(), XlsxError> {
+        let Book {
+            e, cx, l, t, note, ..
+        } = *self;
+        let mut sh = Sheet::new(wb, l.pick("排名", "Ranking"), note)?.freeze_columns(2);
         let firsts = slots_at(e, 1);
         let mut cols: Vec<String> = [
             l.pick("单位代码", "Code"),
@@ -241,7 +272,7 @@ pub fn results_xlsx(e: &Evaluation, cx: &WorkbookContext) -> Result<Vec<u8>, Exp
         for u in by_rank(e) {
             let mut cells = vec![
                 s(&u.code),
-                s(name_of(u)),
+                s(self.name_of(u)),
                 s(vocab::province(
                     u.province.as_deref().unwrap_or_default(),
                     t,
@@ -262,44 +293,52 @@ pub fn results_xlsx(e: &Evaluation, cx: &WorkbookContext) -> Result<Vec<u8>, Exp
             sh.line(&cells)?;
         }
         sh.finish()?;
+        Ok(())
     }
-    // Per-level scores.
-    let level_names = [
-        ("一级指标得分", "Level 1 scores"),
-        ("二级指标得分", "Level 2 scores"),
-        ("三级指标得分", "Level 3 scores"),
-    ];
-    for depth in 1..=max_depth(e) {
-        let title = level_names
-            .get(depth - 1)
-            .map(|(zh, en)| l.pick(zh, en).to_string())
-            .unwrap_or_else(|| format!("{} {depth}", l.pick("第几级", "Level")));
-        let mut sh = Sheet::new(&mut wb, title, note)?.freeze_columns(2);
-        let slots = slots_at(e, depth);
-        let mut cols: Vec<String> = vec![
-            l.pick("单位代码", "Code").into(),
-            l.pick("单位名称", "Unit").into(),
+
+    /// Per-level scores: one sheet per depth of the tree.
+    fn level_sheets(&self, wb: &mut Workbook) -> Result<(), XlsxError> {
+        let (e, l, note) = (self.e, self.l, self.note);
+        let level_names = [
+            ("一级指标得分", "Level 1 scores"),
+            ("二级指标得分", "Level 2 scores"),
+            ("三级指标得分", "Level 3 scores"),
         ];
-        cols.extend(
-            slots
-                .iter()
-                .map(|&sl| format!("{} {}", e.nodes[sl].id, node_name(e, sl, l))),
-        );
-        sh.header(&cols.iter().map(String::as_str).collect::<Vec<_>>())?;
-        for u in by_rank(e) {
-            let mut cells = vec![s(&u.code), s(name_of(u))];
-            cells.extend(
+        for depth in 1..=max_depth(e) {
+            let title = level_names
+                .get(depth - 1)
+                .map(|(zh, en)| l.pick(zh, en).to_string())
+                .unwrap_or_else(|| format!("{} {depth}", l.pick("第几级", "Level")));
+            let mut sh = Sheet::new(wb, title, note)?.freeze_columns(2);
+            let slots = slots_at(e, depth);
+            let mut cols: Vec<String> = vec![
+                l.pick("单位代码", "Code").into(),
+                l.pick("单位名称", "Unit").into(),
+            ];
+            cols.extend(
                 slots
                     .iter()
-                    .map(|&sl| n(u.scores[sl].points.or(u.scores[sl].value))),
+                    .map(|&sl| format!("{} {}", e.nodes[sl].id, node_name(e, sl, l))),
             );
-            sh.line(&cells)?;
+            sh.header(&cols.iter().map(String::as_str).collect::<Vec<_>>())?;
+            for u in by_rank(e) {
+                let mut cells = vec![s(&u.code), s(self.name_of(u))];
+                cells.extend(
+                    slots
+                        .iter()
+                        .map(|&sl| n(u.scores[sl].points.or(u.scores[sl].value))),
+                );
+                sh.line(&cells)?;
+            }
+            sh.finish()?;
         }
-        sh.finish()?;
+        Ok(())
     }
-    // Tiers.
-    {
-        let mut sh = Sheet::new(&mut wb, l.pick("发展类型", "Tiers"), note)?;
+
+    /// Tiers and sub-levels, with the rule that made them.
+    fn tiers_sheet(&self, wb: &mut Workbook) -> Result<(), XlsxError> {
+        let Book { e, l, a, note, .. } = *self;
+        let mut sh = Sheet::new(wb, l.pick("发展类型", "Tiers"), note)?;
         sh.header(&[
             l.pick("类型", "Tier"),
             l.pick("名称", "Name"),
@@ -338,10 +377,13 @@ pub fn results_xlsx(e: &Evaluation, cx: &WorkbookContext) -> Result<Vec<u8>, Exp
             sh.line(&[s(&lv.label), nu(Some(lv.count)), p(Some(lv.share))])?;
         }
         sh.finish()?;
+        Ok(())
     }
-    // Regional disparity.
-    {
-        let mut sh = Sheet::new(&mut wb, l.pick("区域差异", "Regions"), note)?;
+
+    /// Regional disparity: group figures, the headline ratio, inequality measures.
+    fn regions_sheet(&self, wb: &mut Workbook) -> Result<(), XlsxError> {
+        let Book { l, t, a, note, .. } = *self;
+        let mut sh = Sheet::new(wb, l.pick("区域差异", "Regions"), note)?;
         // `ratio_to_reference` is against the 东部 mean (see `govcap_core::analyse`).
         let reference = "东部";
         let ratio_head = match l {
@@ -429,10 +471,13 @@ pub fn results_xlsx(e: &Evaluation, cx: &WorkbookContext) -> Result<Vec<u8>, Exp
             ))])?;
         }
         sh.finish()?;
+        Ok(())
     }
-    // Provincial disparity.
-    {
-        let mut sh = Sheet::new(&mut wb, l.pick("省域差异", "Provinces"), note)?;
+
+    /// Provincial disparity.
+    fn provinces_sheet(&self, wb: &mut Workbook) -> Result<(), XlsxError> {
+        let Book { l, t, a, note, .. } = *self;
+        let mut sh = Sheet::new(wb, l.pick("省域差异", "Provinces"), note)?;
         sh.header(&[
             l.pick("省份", "Province"),
             l.pick("单位数", "Units"),
@@ -476,10 +521,15 @@ pub fn results_xlsx(e: &Evaluation, cx: &WorkbookContext) -> Result<Vec<u8>, Exp
             nu(Some(a.provinces.within_sd_compared)),
         ])?;
         sh.finish()?;
+        Ok(())
     }
-    // Channel coverage and capability rates.
-    {
-        let mut sh = Sheet::new(&mut wb, l.pick("渠道覆盖", "Channels"), note)?;
+
+    /// Channel coverage and capability rates.
+    fn channels_sheet(&self, wb: &mut Workbook) -> Result<(), XlsxError> {
+        let Book {
+            e, l, t, a, note, ..
+        } = *self;
+        let mut sh = Sheet::new(wb, l.pick("渠道覆盖", "Channels"), note)?;
         sh.header(&[
             l.pick("渠道", "Channel"),
             l.pick("指标", "Indicator"),
@@ -487,7 +537,7 @@ pub fn results_xlsx(e: &Evaluation, cx: &WorkbookContext) -> Result<Vec<u8>, Exp
             l.pick("上年覆盖率", "Previous share"),
         ])?;
         for c in &a.channels {
-            let indicator = match node_of(&c.indicator) {
+            let indicator = match self.node_of(&c.indicator) {
                 Some(sl) => format!("{} {}", c.indicator, node_name(e, sl, l)),
                 None => c.indicator.clone(),
             };
@@ -518,10 +568,15 @@ pub fn results_xlsx(e: &Evaluation, cx: &WorkbookContext) -> Result<Vec<u8>, Exp
             ])?;
         }
         sh.finish()?;
+        Ok(())
     }
-    // Method notes.
-    {
-        let mut sh = Sheet::new(&mut wb, l.pick("方法说明", "Method"), note)?;
+
+    /// Method notes: the run's framework, rules, parameters and inputs.
+    fn method_sheet(&self, wb: &mut Workbook) -> Result<(), XlsxError> {
+        let Book {
+            e, cx, l, t, note, ..
+        } = *self;
+        let mut sh = Sheet::new(wb, l.pick("方法说明", "Method"), note)?;
         let rows: Vec<(&str, String)> = vec![
             (l.pick("评价年份", "Year"), e.year.to_string()),
             (
@@ -604,8 +659,8 @@ pub fn results_xlsx(e: &Evaluation, cx: &WorkbookContext) -> Result<Vec<u8>, Exp
             ])?;
         }
         sh.finish()?;
+        Ok(())
     }
-    Ok(wb.save_to_buffer()?)
 }
 
 fn node_name(e: &Evaluation, slot: usize, l: Lang) -> String {
