@@ -154,8 +154,10 @@ impl Profile {
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.subsec_nanos())
             .unwrap_or(0);
+        // Short: Chromium's singleton socket lives below it (see `TMPDIR` in `run`), and a
+        // Unix socket path may not pass 107 bytes.
         let dir = std::env::temp_dir().join(format!(
-            "govcap-chromium-{tag}-{}-{}-{nanos}",
+            "gcr-{tag}-{}-{}-{nanos:x}",
             std::process::id(),
             SERIAL.fetch_add(1, Ordering::Relaxed)
         ));
@@ -169,6 +171,13 @@ impl Profile {
         &self.0
     }
 }
+
+/// Bytes Chromium appends to TMPDIR for its singleton socket
+/// (`/org.chromium.Chromium.XXXXXX/SingletonSocket`).
+const SINGLETON_SUFFIX: usize = 46;
+
+/// The longest Unix socket path (`sun_path` holds 108 bytes with the final NUL).
+const MAX_SOCKET_PATH: usize = 107;
 
 impl Drop for Profile {
     fn drop(&mut self) {
@@ -308,9 +317,14 @@ pub fn run_watched(
     }
     // Chromium keeps its singleton socket in $TMPDIR, outside the profile, and a killed browser
     // leaves it there: point TMPDIR into the profile so it is removed with it.
+    // The socket is `TMPDIR/org.chromium.Chromium.XXXXXX/SingletonSocket` (46 more bytes) and
+    // Chromium aborts when that passes the 107 bytes a Unix socket path may have: under a long
+    // TMPDIR the redirect is skipped rather than the browser lost.
     if let Some(dir) = args.iter().find_map(|a| a.strip_prefix("--user-data-dir=")) {
-        let tmp = Path::new(dir).join("tmp");
-        if std::fs::create_dir_all(&tmp).is_ok() {
+        let tmp = Path::new(dir).join("t");
+        if tmp.as_os_str().len() + SINGLETON_SUFFIX <= MAX_SOCKET_PATH
+            && std::fs::create_dir_all(&tmp).is_ok()
+        {
             cmd.env("TMPDIR", tmp);
         }
     }

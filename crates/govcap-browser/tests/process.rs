@@ -114,7 +114,7 @@ fn dump_dom_returns_the_dom_and_removes_its_profile() {
     let dom = dump_dom(&bin, "http://127.0.0.1:1/", &DomOptions::default()).unwrap();
     assert_eq!(dom.trim(), "<html><body>rendered</body></html>");
     let profile = std::fs::read_to_string(d.join("profile")).unwrap();
-    assert!(profile.contains("govcap-chromium-dom"), "{profile}");
+    assert!(profile.contains("gcr-dom"), "{profile}");
     assert!(!Path::new(profile.trim()).exists(), "profile left behind");
 
     let empty = script(&d, "echo 'cannot open display' >&2\nexit 1");
