@@ -70,6 +70,7 @@ pub fn run(a: DemoArgs) -> anyhow::Result<()> {
             params,
             label: format!("demo {year} (synthetic)"),
             lang: a.lang.into(),
+            other_years: crate::evaluation::OtherYears::Refuse,
         };
         let out = a.out.join(year.to_string());
         let outcome = execute(

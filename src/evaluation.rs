@@ -37,6 +37,9 @@ pub struct EvaluateArgs {
     /// Evaluation year.
     #[arg(long)]
     pub year: i32,
+    /// Rows of other years: refused with their rows (default), or set aside and counted.
+    #[arg(long, value_enum, default_value_t = OtherYears::Refuse)]
+    pub other_years: OtherYears,
     /// Previous year's run: a run id in the database, or a results.json file.
     #[arg(long)]
     pub previous: Option<String>,
@@ -113,6 +116,7 @@ pub struct Job {
     pub params: Params,
     pub label: String,
     pub lang: Lang,
+    pub other_years: OtherYears,
 }
 
 /// What one evaluation produced.
@@ -172,14 +176,80 @@ pub fn compute(
     let mut obs: Vec<Observation> = Vec::new();
     for input in &job.observations {
         let path = input.path.as_ref().expect("observation inputs are files");
-        obs.extend(read_observations(path, &fw, &units, &opts)?);
+        let read = read_observations(path, &fw, &units, &opts)?;
+        obs.extend(of_the_year(read, &input.name, job)?);
     }
     let evaluation = evaluate(&fw, &units, &obs, &job.params)?;
     let analyses = analyse(&evaluation, previous);
     Ok((fw, evaluation, analyses))
 }
 
-/// Evaluates, writes every output file into `out`, and records the run when a store is given.
+/// What to do with rows of other years than the evaluated one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum OtherYears {
+    /// Refuse the file, naming the rows: a mistyped year would otherwise drop a value and
+    /// let the missing-data rule fill it, moving the unit's rank without a word.
+    #[default]
+    Refuse,
+    /// Set them aside and say how many of which year (files that hold several years).
+    Skip,
+}
+
+/// The observations of the evaluated year; the others refused or set aside (and said).
+fn of_the_year(read: Vec<Observation>, file: &str, job: &Job) -> anyhow::Result<Vec<Observation>> {
+    let year = job.params.year;
+    if read.is_empty() {
+        return user_error(format!(
+            "{file} holds no observations (a header and no rows?); fill it or leave it out"
+        ));
+    }
+    let (keep, other): (Vec<_>, Vec<_>) = read.into_iter().partition(|o| o.year == year);
+    if other.is_empty() {
+        return Ok(keep);
+    }
+    let rows = |n: usize| {
+        if n == 1 {
+            "1 row".to_string()
+        } else {
+            format!("{n} rows")
+        }
+    };
+    let mut years: std::collections::BTreeMap<i32, usize> = Default::default();
+    for o in &other {
+        *years.entry(o.year).or_default() += 1;
+    }
+    let counts: Vec<String> = years.iter().map(|(y, n)| format!("{n} of {y}")).collect();
+    match job.other_years {
+        OtherYears::Skip => {
+            eprintln!(
+                "{file}: {} of other years set aside ({}); evaluating {year}",
+                rows(other.len()),
+                counts.join(", ")
+            );
+            if keep.is_empty() {
+                return user_error(format!("{file} holds no rows of {year}"));
+            }
+            Ok(keep)
+        }
+        OtherYears::Refuse => {
+            let mut listed: Vec<String> = other
+                .iter()
+                .take(10)
+                .map(|o| format!("row {}: year {}", o.origin.row, o.year))
+                .collect();
+            if other.len() > listed.len() {
+                listed.push(format!("… and {} more", other.len() - listed.len()));
+            }
+            user_error(format!(
+                "{file}: {} not of {year} ({}): {}; correct the years, or pass --other-years skip if the file holds several years on purpose",
+                rows(other.len()),
+                counts.join(", "),
+                listed.join("; ")
+            ))
+        }
+    }
+}
+
 /// Where and how [`execute`] records its run.
 pub struct Recording<'a> {
     pub store: &'a mut Box<dyn govcap_store::Store>,
@@ -202,6 +272,7 @@ fn database_for_manifest(db: &str) -> Option<String> {
         .map(|p| p.display().to_string())
 }
 
+/// Evaluates, writes every output file into `out`, and records the run when a store is given.
 pub fn execute(
     job: &Job,
     previous: Option<(&Evaluation, Option<i64>)>,
@@ -382,6 +453,7 @@ fn evaluate_files(a: &EvaluateArgs, batch_files: Vec<PathBuf>) -> anyhow::Result
         params,
         label: a.label.clone().unwrap_or_else(|| a.year.to_string()),
         lang: a.lang.into(),
+        other_years: a.other_years,
     };
     let previous = a
         .previous

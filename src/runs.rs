@@ -276,5 +276,7 @@ pub fn job_from_record(r: &StoredRun, dir: &std::path::Path) -> anyhow::Result<J
         params,
         label: r.label.clone(),
         lang: govcap_io::export::Lang::Zh,
+        // A recorded run is re-run as it was made: rows of other years were set aside then.
+        other_years: crate::evaluation::OtherYears::Skip,
     })
 }

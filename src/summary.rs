@@ -1,6 +1,7 @@
 //! The console summary printed after an evaluation: a few lines a person reads first.
 
 use govcap_core::evaluate::Evaluation;
+use govcap_core::vocab::{self, Tongue};
 
 use crate::evaluation::Outcome;
 use crate::LangArg;
@@ -51,6 +52,7 @@ pub fn print(o: &Outcome, previous: Option<&Evaluation>, lang: LangArg) {
         t("最低", "min"),
         f2(a.summary.min)
     );
+    println!("{}", missing_line(e, zh));
     println!();
     println!(
         "{:<4} {:<10} {:>8} {:>8} {:>6} {:>10}",
@@ -121,4 +123,46 @@ pub fn print(o: &Outcome, previous: Option<&Evaluation>, lang: LangArg) {
     }
     println!();
     println!("results.json sha256 {}", o.results_sha256);
+}
+
+/// How many cells had no value and what the framework's missing-data rule did with them, per
+/// indicator: a filled cell moves a unit's rank, so it is never silent.
+fn missing_line(e: &Evaluation, zh: bool) -> String {
+    let t = if zh { Tongue::Zh } else { Tongue::En };
+    let total: usize = e.steps.iter().map(|s| s.missing).sum();
+    if total == 0 {
+        return if zh {
+            "缺失值：无".into()
+        } else {
+            "missing values: none".into()
+        };
+    }
+    let per: Vec<String> = e
+        .steps
+        .iter()
+        .filter(|s| s.missing > 0)
+        .map(|s| {
+            let policy = serde_json::to_value(&s.missing_policy)
+                .ok()
+                .and_then(|v| v["method"].as_str().map(str::to_string))
+                .unwrap_or_default();
+            format!(
+                "{} ×{}（{}）",
+                s.id,
+                s.missing,
+                vocab::method_label(&policy, t)
+            )
+        })
+        .collect();
+    if zh {
+        format!(
+            "缺失值：{total} 个，按指标体系的缺失值规则处理：{}",
+            per.join("、")
+        )
+    } else {
+        format!(
+            "missing values: {total}, handled by the framework's missing-data rule: {}",
+            per.join(", ").replace('（', " (").replace('）', ")")
+        )
+    }
 }

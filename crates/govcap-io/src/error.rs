@@ -31,7 +31,13 @@ impl Problem {
 impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.column {
-            Some(c) => write!(f, "row {}, column {:?}: {}", self.row, c, self.reason),
+            Some(c) => write!(
+                f,
+                "row {}, column {:?}: {}",
+                self.row,
+                govcap_core::engine::score::short(c),
+                self.reason
+            ),
             None => write!(f, "row {}: {}", self.row, self.reason),
         }
     }

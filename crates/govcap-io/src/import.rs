@@ -28,6 +28,7 @@ use govcap_core::unit::UnitSet;
 
 use crate::error::{ImportError, Problem};
 use crate::table::{read_table, Cell, Table};
+use govcap_core::engine::score::short;
 
 /// Choices the file itself may not carry.
 #[derive(Debug, Clone, PartialEq)]
@@ -230,11 +231,13 @@ impl<'a> UnitIndex<'a> {
         match self.by_name.get(s).map(Vec::as_slice) {
             Some([code]) => Ok(code.to_string()),
             Some(codes) => Err(format!(
-                "unit name {s:?} is ambiguous (codes {}); use the code",
+                "unit name {:?} is ambiguous (codes {}); use the code",
+                short(s),
                 codes.join(", ")
             )),
             None => Err(format!(
-                "unknown unit {s:?} (not a code or name in the unit list)"
+                "unknown unit {:?} (not a code or name in the unit list)",
+                short(s)
             )),
         }
     }
@@ -287,7 +290,8 @@ impl<'a> Ctx<'a> {
         });
         let Some(i) = pos else {
             return Err(format!(
-                "unknown indicator {s:?} (not an id or name in framework {})",
+                "unknown indicator {:?} (not an id or name in framework {})",
+                short(s),
                 fw.id
             ));
         };
@@ -455,7 +459,7 @@ impl<'a> Ctx<'a> {
                 cell => match parse_year(cell) {
                     Some(y) => Some(y),
                     None => {
-                        let shown = cell.text().unwrap_or_default();
+                        let shown = short(&cell.text().unwrap_or_default());
                         self.problem(
                             row,
                             col,
@@ -478,7 +482,7 @@ impl<'a> Ctx<'a> {
                         col,
                         format!(
                             "unknown source {:?} (use auto, manual, proposed or synthetic; or 自动, 人工, 待确认, 合成)",
-                            s.trim()
+                            short(&s)
                         ),
                     );
                     ok = false;

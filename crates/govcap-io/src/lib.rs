@@ -15,6 +15,7 @@ pub mod units;
 mod workbook;
 
 pub use error::{ImportError, Problem};
+pub(crate) use govcap_core::engine::score::short;
 
 /// Names under which the built-in inputs are recorded in a run (the CLI and the workspace use
 /// the same, so `govcap runs rerun` re-reads either's runs the same way).

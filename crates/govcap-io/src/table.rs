@@ -229,6 +229,7 @@ fn read_workbook(
     };
     let mut book = calamine::open_workbook_auto(path).map_err(|e| xlsx_err(e.to_string()))?;
     let names = book.sheet_names();
+    let sheet_name = sheet.map(str::to_string).or_else(|| names.first().cloned());
     let range = match sheet {
         Some(name) => {
             if !names.iter().any(|n| n == name) {
@@ -248,6 +249,41 @@ fn read_workbook(
     let Some((first_row, _)) = range.start() else {
         return Ok((1, Vec::new()));
     };
+    // A formula without a saved result (as scripts write them) reads as an empty cell: say
+    // so with its address instead of losing the value.
+    if let Some(name) = &sheet_name {
+        if let Ok(formulas) = book.worksheet_formula(name) {
+            let mut problems = Vec::new();
+            let uncomputed = results_never_computed(path);
+            for (r, c, f) in formulas.used_cells() {
+                let (fr, fc) = formulas.start().unwrap_or((0, 0));
+                let (row, col) = (fr + r as u32, fc + c as u32);
+                let empty = match range.get_value((row, col)) {
+                    None | Some(Data::Empty) => true,
+                    Some(Data::String(s)) => s.trim().is_empty(),
+                    Some(_) => false,
+                };
+                if !f.is_empty() && (empty || uncomputed) {
+                    problems.push(Problem::new(
+                        row as usize + 1,
+                        Some(&format!("{}{}", column_letter(col as usize), row + 1)),
+                        format!(
+                            "sheet {name:?} cell {}{} holds the formula ={} with no computed result; open the file in Excel or LibreOffice and save it, so the results are stored",
+                            column_letter(col as usize),
+                            row + 1,
+                            crate::short(f)
+                        ),
+                    ));
+                }
+            }
+            if !problems.is_empty() {
+                return Err(ImportError::Invalid {
+                    file: shown.to_string(),
+                    problems,
+                });
+            }
+        }
+    }
     let first_row = first_row as usize + 1;
     let grid = range
         .rows()
@@ -255,6 +291,29 @@ fn read_workbook(
         .map(|(i, row)| (first_row + i, row.iter().map(cell_of).collect()))
         .collect();
     Ok((first_row, grid))
+}
+
+/// True when an XLSX file asks to have every formula computed when it is opened
+/// (`<calcPr fullCalcOnLoad="1"/>`): files written by scripts (XlsxWriter, rust_xlsxwriter)
+/// store a placeholder result such as 0 and set it; Excel and LibreOffice clear it on saving.
+/// A formula's stored result in such a file is not a result.
+fn results_never_computed(path: &Path) -> bool {
+    use std::io::Read;
+    let Ok(file) = std::fs::File::open(path) else {
+        return false;
+    };
+    let Ok(mut zip) = zip::ZipArchive::new(file) else {
+        return false;
+    };
+    let Ok(entry) = zip.by_name("xl/workbook.xml") else {
+        return false;
+    };
+    // The workbook part is small; a hostile one is cut off at 1 MiB.
+    let mut xml = String::new();
+    if entry.take(1 << 20).read_to_string(&mut xml).is_err() {
+        return false;
+    }
+    xml.contains("fullCalcOnLoad=\"1\"") || xml.contains("fullCalcOnLoad=\"true\"")
 }
 
 fn cell_of(d: &Data) -> Cell {

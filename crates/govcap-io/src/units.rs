@@ -182,7 +182,10 @@ fn units_from_table(t: &Table) -> Result<UnitSet, ImportError> {
             problems.push(Problem::new(
                 *row,
                 Some(&t.header[cols[&Field::Code]]),
-                format!("duplicate unit code {code:?} (first on row {first})"),
+                format!(
+                    "duplicate unit code {:?} (first on row {first})",
+                    govcap_core::engine::score::short(&code)
+                ),
             ));
             continue;
         }

@@ -730,3 +730,31 @@ fn xlsx_wide_first_sheet_and_located_errors() {
         .contains("malformed year \"2021.5\""));
     assert!(err.problems()[1].reason.contains("count"));
 }
+
+/// A formula whose result was never computed (scripts write a placeholder 0 and ask the
+/// spreadsheet to compute on opening) would read as 0 or as empty: it is refused with the
+/// sheet, the cell and how to fix it.
+#[test]
+fn xlsx_formula_without_a_saved_result_is_refused_with_its_cell() {
+    use rust_xlsxwriter::{Formula, Workbook};
+    let dir = TempDir::new("xlsx-formula");
+    let path = dir.path("formula.xlsx");
+    let mut book = Workbook::new();
+    let s = book.add_worksheet();
+    header(s, 0, &["unit", "year", "S1.1", "S3.3"]);
+    s.write_number(1, 0, 510100).unwrap();
+    s.write_number(1, 1, 2021).unwrap();
+    s.write_formula(1, 2, Formula::new("=1/2").set_result(""))
+        .unwrap();
+    s.write_number(1, 3, 2).unwrap();
+    book.save(&path).unwrap();
+
+    let err = read(&path, &ImportOptions::default()).unwrap_err();
+    let msg = err.to_string();
+    assert!(
+        msg.contains("cell C2 holds the formula =1/2 with no computed result")
+            && msg.contains("open the file in Excel or LibreOffice and save it"),
+        "{msg}"
+    );
+    assert_eq!(err.problems().len(), 1, "{msg}");
+}

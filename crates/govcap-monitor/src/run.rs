@@ -6,7 +6,7 @@
 //! already done. A site interrupted mid-crawl keeps its archive and its visit line (marked
 //! `interrupted`) but gets no findings: checks on half a site would mislead.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 use std::fs::{self, File};
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -111,7 +111,29 @@ pub struct RunSummary {
     pub browser: BrowserSummary,
 }
 
-/// Parses a site list: a CSV with at least `code` and `portal_url` (or `url`) columns.
+/// Columns a site list may have. Any other is refused: a misspelt `portal_ur1` would
+/// otherwise be ignored without a word. The `check_*` / `has_*` columns are the provenance
+/// columns of the built-in list.
+const SITE_COLUMNS: &[&str] = &[
+    "code",
+    "name",
+    "name_en",
+    "province",
+    "region",
+    "type",
+    "portal_url",
+    "url",
+    "portal_domain",
+    "check_basis",
+    "has_gov_service_section",
+];
+
+/// Problems listed one by one before the rest are counted.
+const LISTED_SITE_PROBLEMS: usize = 20;
+
+/// Parses a site list: a CSV with at least `code` and `portal_url` (or `url`) columns. Every
+/// problem is found (row and reason): an unknown column, an empty or repeated code, an address
+/// that is not an http(s) URL with a host; nothing is run unless every row passes.
 pub fn parse_sites(text: &str) -> Result<Vec<Site>, RunError> {
     let mut rdr = csv::ReaderBuilder::new()
         .flexible(true)
@@ -125,33 +147,110 @@ pub fn parse_sites(text: &str) -> Result<Vec<Site>, RunError> {
             .iter()
             .position(|h| names.iter().any(|n| h.trim().eq_ignore_ascii_case(n)))
     };
+    let mut problems: Vec<String> = Vec::new();
+    for h in headers.iter() {
+        let h = h.trim();
+        let known = SITE_COLUMNS.iter().any(|k| h.eq_ignore_ascii_case(k))
+            || h.to_ascii_lowercase().starts_with("check_status_");
+        if !known {
+            problems.push(format!(
+                "row 1: unknown column {:?} (known: {})",
+                short(h),
+                SITE_COLUMNS.join(", ")
+            ));
+        }
+    }
     let code_col = col(&["code"]).ok_or_else(|| RunError::Sites("no `code` column".into()))?;
     let url_col = col(&["portal_url", "url"])
         .ok_or_else(|| RunError::Sites("no `portal_url` (or `url`) column".into()))?;
     let mut sites = Vec::new();
-    let mut codes = HashSet::new();
+    let mut codes: HashMap<String, usize> = HashMap::new();
     for (i, rec) in rdr.records().enumerate() {
-        let rec = rec.map_err(|e| RunError::Sites(format!("row {}: {e}", i + 2)))?;
+        let row = i + 2;
+        let rec = match rec {
+            Ok(r) => r,
+            Err(e) => {
+                problems.push(format!("row {row}: {e}"));
+                continue;
+            }
+        };
         let code = rec.get(code_col).unwrap_or("").trim().to_string();
         let url = rec.get(url_col).unwrap_or("").trim().to_string();
         if code.is_empty() && url.is_empty() {
             continue;
         }
-        if code.is_empty() || url.is_empty() {
-            return Err(RunError::Sites(format!("row {}: empty code or url", i + 2)));
+        if code.is_empty() {
+            problems.push(format!("row {row}: empty code"));
+        } else if let Some(first) = codes.get(&code) {
+            problems.push(format!(
+                "row {row}: code {} appears twice (first on row {first})",
+                short(&code)
+            ));
+        } else {
+            codes.insert(code.clone(), row);
         }
-        if !codes.insert(code.clone()) {
-            return Err(RunError::Sites(format!(
-                "row {}: code {code} appears twice",
-                i + 2
-            )));
+        if let Err(why) = check_site_url(&url) {
+            problems.push(format!("row {row}: {why}"));
         }
         sites.push(Site { code, url });
+    }
+    if !problems.is_empty() {
+        let n = problems.len();
+        let mut msg = format!(
+            "{n} problem{} found, nothing run:",
+            if n == 1 { "" } else { "s" }
+        );
+        for p in problems.iter().take(LISTED_SITE_PROBLEMS) {
+            msg.push_str("\n  ");
+            msg.push_str(p);
+        }
+        if n > LISTED_SITE_PROBLEMS {
+            msg.push_str(&format!("\n  … and {} more", n - LISTED_SITE_PROBLEMS));
+        }
+        return Err(RunError::Sites(msg));
     }
     if sites.is_empty() {
         return Err(RunError::Sites("no sites".into()));
     }
     Ok(sites)
+}
+
+/// A portal address the monitor can visit: `http://` or `https://` with a host and no user
+/// name or password.
+fn check_site_url(url: &str) -> Result<(), String> {
+    if url.is_empty() {
+        return Err("empty url".into());
+    }
+    let parsed = url::Url::parse(url).map_err(|e| {
+        format!(
+            "{:?} is not a web address ({e}); write it in full, e.g. https://www.example.gov.cn/",
+            short(url)
+        )
+    })?;
+    if !matches!(parsed.scheme(), "http" | "https") {
+        return Err(format!(
+            "{:?} is not an http:// or https:// address",
+            short(url)
+        ));
+    }
+    if parsed.host_str().is_none_or(str::is_empty) {
+        return Err(format!("{:?} has no host", short(url)));
+    }
+    if !parsed.username().is_empty() || parsed.password().is_some() {
+        return Err(format!(
+            "{:?} carries a user name or password; a portal is visited as the public sees it",
+            short(url)
+        ));
+    }
+    Ok(())
+}
+
+/// At most 60 characters of a cell, for messages.
+fn short(t: &str) -> String {
+    match t.char_indices().nth(60) {
+        None => t.to_string(),
+        Some((i, _)) => format!("{}…", &t[..i]),
+    }
 }
 
 /// Reads a site list file.
@@ -442,6 +541,22 @@ mod tests {
             parse_sites("code,url\n1,http://a/\n1,http://b/\n"),
             Err(RunError::Sites(_))
         ));
+        // Every problem with its row; nothing accepted.
+        let Err(RunError::Sites(m)) = parse_sites(
+            "code,portal_url,portal_ur1\n1,127.0.0.1:1/,x\n2,ftp://x/,x\n1,http://u:p@a.gov.cn/,x\n3,https://b.gov.cn/,x\n",
+        ) else {
+            panic!("refused")
+        };
+        for want in [
+            "5 problems",
+            "row 1: unknown column \"portal_ur1\"",
+            "row 2: \"127.0.0.1:1/\" is not a web address",
+            "row 3: \"ftp://x/\" is not an http:// or https:// address",
+            "row 4: code 1 appears twice (first on row 2)",
+        ] {
+            assert!(m.contains(want), "{want} in {m}");
+        }
+        assert!(m.contains("user name or password"), "{m}");
         let all = default_sites();
         assert_eq!(all.len(), 337);
         assert_eq!(all[0].code, "110000");

@@ -14,6 +14,8 @@ pub enum ValueError {
     NotBinary(String),
     #[error("{0:?} is not a number")]
     NotNumber(String),
+    #[error("{0:?} has a comma where a decimal point is expected: write 0.5, not 0,5 (a comma may only separate thousands, as in 12,345)")]
+    DecimalComma(String),
     #[error("{written} is out of range for a {rule} indicator (expected {range})")]
     OutOfRange {
         /// The value as the user wrote it (`150%`, not the 1.5 it was read as).
@@ -48,7 +50,7 @@ pub fn read_value(rule: &Rule, value: &Value) -> Result<f64, ValueError> {
                 } else if is(&["no", "n", "false", "否", "无", "×", "✗"]) {
                     Ok(0.0)
                 } else {
-                    Err(ValueError::NotBinary(t.to_string()))
+                    Err(ValueError::NotBinary(short(t)))
                 }
             }
         },
@@ -99,7 +101,7 @@ pub fn read_value(rule: &Rule, value: &Value) -> Result<f64, ValueError> {
                 .ok_or_else(|| ValueError::UnknownLevel {
                     value: match value {
                         Value::Number(n) => n.to_string(),
-                        Value::Text(t) => t.to_string(),
+                        Value::Text(t) => short(t),
                     },
                     levels: levels
                         .iter()
@@ -117,31 +119,63 @@ pub fn read_value(rule: &Rule, value: &Value) -> Result<f64, ValueError> {
 fn as_written(value: &Value) -> String {
     match value {
         Value::Number(n) => n.to_string(),
-        Value::Text(t) => format!("{:?}", t.trim()),
+        Value::Text(t) => format!("{:?}", short(t)),
     }
 }
 
 fn number(value: &Value) -> Result<f64, ValueError> {
     match value {
         Value::Number(n) => Ok(*n),
-        Value::Text(t) => t
-            .trim()
-            .replace(',', "")
-            .parse::<f64>()
-            .ok()
-            .filter(|x| x.is_finite())
-            .ok_or_else(|| ValueError::NotNumber(t.to_string())),
+        Value::Text(t) => parse_number(t),
+    }
+}
+
+/// A number as written in a cell. A comma is taken only as a thousands separator in its
+/// proper place (`12,345.6`); anything else with a comma (`0,5`, `1,5`) is refused, because
+/// reading it as a decimal comma or dropping the comma are both guesses that change scores.
+fn parse_number(t: &str) -> Result<f64, ValueError> {
+    let s = t.trim();
+    if s.contains(',') {
+        if !thousands_grouped(s) {
+            return Err(ValueError::DecimalComma(short(s)));
+        }
+        return parse_number(&s.replace(',', ""));
+    }
+    s.parse::<f64>()
+        .ok()
+        .filter(|x| x.is_finite())
+        .ok_or_else(|| ValueError::NotNumber(short(t)))
+}
+
+/// `1,234`, `-12,345,678.9`: groups of three digits after the first comma.
+fn thousands_grouped(s: &str) -> bool {
+    let s = s.strip_prefix(['-', '+']).unwrap_or(s);
+    let int = s.split('.').next().unwrap_or("");
+    let mut groups = int.split(',');
+    let first = groups.next().unwrap_or("");
+    (1..=3).contains(&first.len())
+        && first.bytes().all(|b| b.is_ascii_digit())
+        && groups.all(|g| g.len() == 3 && g.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// At most 40 characters of a cell, for messages: a million-character cell must not fill
+/// the terminal.
+pub fn short(t: &str) -> String {
+    const MAX: usize = 40;
+    let t = t.trim();
+    match t.char_indices().nth(MAX) {
+        None => t.to_string(),
+        Some((i, _)) => format!("{}… ({} characters)", &t[..i], t.chars().count()),
     }
 }
 
 fn number_or_percent(value: &Value) -> Result<f64, ValueError> {
     if let Value::Text(t) = value {
         if let Some(p) = t.trim().strip_suffix(['%', '％']) {
-            return p
-                .trim()
-                .parse::<f64>()
-                .map(|x| x / 100.0)
-                .map_err(|_| ValueError::NotNumber(t.to_string()));
+            return parse_number(p).map(|x| x / 100.0).map_err(|e| match e {
+                ValueError::NotNumber(_) => ValueError::NotNumber(short(t)),
+                other => other,
+            });
         }
     }
     number(value)
@@ -163,6 +197,38 @@ mod tests {
         assert_eq!(read_value(&Rule::Binary, &Value::Number(1.0)), Ok(1.0));
         assert!(read_value(&Rule::Binary, &Value::Number(0.5)).is_err());
         assert!(read_value(&Rule::Binary, &text("maybe")).is_err());
+    }
+
+    #[test]
+    fn a_comma_is_only_a_thousands_separator() {
+        assert_eq!(
+            read_value(&Rule::Continuous, &text("12,345.5")),
+            Ok(12345.5)
+        );
+        assert_eq!(read_value(&Rule::Continuous, &text("-1,234")), Ok(-1234.0));
+        for bad in ["0,5", "1,5", "12,34", "1,2345", ",5", "1,,000"] {
+            assert!(
+                matches!(
+                    read_value(&Rule::Continuous, &text(bad)),
+                    Err(ValueError::DecimalComma(_))
+                ),
+                "{bad}"
+            );
+        }
+        assert!(matches!(
+            read_value(&Rule::Ratio, &text("0,5")),
+            Err(ValueError::DecimalComma(_))
+        ));
+    }
+
+    #[test]
+    fn a_long_cell_is_quoted_short() {
+        let long = "x".repeat(1_000_000);
+        let e = read_value(&Rule::Continuous, &text(&long))
+            .unwrap_err()
+            .to_string();
+        assert!(e.len() < 200, "{} bytes", e.len());
+        assert!(e.contains("1000000 characters"), "{e}");
     }
 
     #[test]
