@@ -61,6 +61,12 @@ pub fn run(a: ImportArgs) -> anyhow::Result<()> {
         ..ImportOptions::default()
     };
     let obs = read_observations(&file, &fw, &units, &opts)?;
+    if obs.is_empty() {
+        return crate::user_error(format!(
+            "{} holds no observations (a header and no rows?); nothing stored",
+            file.display()
+        ));
+    }
     let mut years: Vec<i32> = obs.iter().map(|o| o.year).collect();
     years.sort();
     years.dedup();

@@ -123,4 +123,12 @@ fn bad_inputs_are_refused_with_their_place() {
         text(&o)
     );
     assert!(!dir.join("out").exists(), "nothing written");
+    let o = govcap(&["import", "empty.csv", "--db", "i.db"], &dir);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(
+        text(&o).contains("empty.csv holds no observations"),
+        "{}",
+        text(&o)
+    );
+    assert!(!dir.join("i.db").exists(), "nothing stored");
 }
