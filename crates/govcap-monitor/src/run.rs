@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
 
+use govcap_core::engine::score::short;
 use serde::Serialize;
 use tokio::task::JoinSet;
 
@@ -243,14 +244,6 @@ fn check_site_url(url: &str) -> Result<(), String> {
         ));
     }
     Ok(())
-}
-
-/// At most 60 characters of a cell, for messages.
-fn short(t: &str) -> String {
-    match t.char_indices().nth(60) {
-        None => t.to_string(),
-        Some((i, _)) => format!("{}…", &t[..i]),
-    }
 }
 
 /// Reads a site list file.
