@@ -176,16 +176,16 @@ fn load_files(spec: &str) -> anyhow::Result<Loaded> {
 pub fn read_audit(path: &Path) -> anyhow::Result<Audit> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| crate::UserError(format!("cannot read {}: {e}", path.display())))?;
-    let audit: Audit = serde_json::from_str(&text).map_err(|e| {
-        crate::UserError(format!(
-            "{} is not a govcap audit.json: {e}",
-            path.display()
-        ))
-    })?;
+    parse_audit(&text, &path.display().to_string())
+}
+
+/// An `audit.json` text (a file's, or one stored with a run) of this govcap's schema.
+fn parse_audit(text: &str, what: &str) -> anyhow::Result<Audit> {
+    let audit: Audit = serde_json::from_str(text)
+        .map_err(|e| crate::UserError(format!("{what} is not a govcap audit.json: {e}")))?;
     if audit.schema != AUDIT_SCHEMA {
         return user_error(format!(
-            "{} has schema {}, but this govcap reads {AUDIT_SCHEMA}; run `govcap audit` again",
-            path.display(),
+            "{what} has schema {}, but this govcap reads {AUDIT_SCHEMA}; run `govcap audit` again",
             audit.schema
         ));
     }
@@ -232,23 +232,35 @@ fn check_audit(run: &Loaded, audit: Audit, what: &str) -> anyhow::Result<Audit> 
 }
 
 /// The newest audit stored with run `id` (by `govcap audit`, `evaluate --audit`, `demo`),
-/// when it is of these results.
+/// when it is of these results; otherwise a warning says why it is not used.
 fn attach_stored_audit(run: &mut Loaded, store: &mut dyn Store, id: i64) -> anyhow::Result<()> {
     let json = govcap_store::transact(store, false, |tx| {
         govcap_store::workspace::run_audit(tx, id)
     })?;
     let Some(json) = json else { return Ok(()) };
-    let parsed = serde_json::from_str::<Audit>(&json)
-        .map_err(|e| anyhow::anyhow!("the stored audit of run {id} is not readable: {e}"))
-        .and_then(|a| check_audit(run, a, &format!("the stored audit of run {id}")));
-    match parsed {
-        Ok(a) if a.schema == AUDIT_SCHEMA => run.audit = Some(a),
-        Ok(_) => eprintln!(
-            "warning: the stored audit of run {id} is of an older govcap; the report leaves the uncertainty chapter out (`govcap audit {id} --out DIR` renews it)"
-        ),
-        Err(e) => eprintln!("warning: {e:#}; the report leaves the uncertainty chapter out"),
+    let what = format!("the stored audit of run {id}");
+    match parse_audit(&json, &what).and_then(|a| check_audit(run, a, &what)) {
+        Ok(a) => {
+            println!("uncertainty chapter: from the audit recorded with run {id}");
+            run.audit = Some(a);
+        }
+        Err(e) => eprintln!("warning: {e:#}; it is not used"),
     }
     Ok(())
+}
+
+/// The database holding run `current` when it is recorded there: always for a run id, and for
+/// a folder only when the database its run.json names (or `--db`) exists.
+fn recorded_store(
+    current: &Loaded,
+    from_folder: bool,
+    db: &str,
+) -> anyhow::Result<Option<Box<dyn Store>>> {
+    let present = !from_folder || govcap_store::is_postgres_url(db) || Path::new(db).is_file();
+    if current.manifest.run_id.is_none() || !present {
+        return Ok(None);
+    }
+    Ok(Some(govcap_store::open_existing(db)?))
 }
 
 fn load(spec: &str, db: &str) -> anyhow::Result<Loaded> {
@@ -329,14 +341,10 @@ pub fn write(
 pub fn run(a: ReportArgs) -> anyhow::Result<()> {
     // A folder's run.json names its recorded run and database: from there the report finds
     // the previous year and the stored audit as it does for a run id.
-    let folder = RunFolder::read(&a.run)
-        .ok()
-        .flatten()
-        .filter(|_| Path::new(&a.run).exists());
-    let db = match &folder {
-        Some(f) => f.database_or(&a.db.db),
-        None => a.db.db.clone(),
-    };
+    let folder = RunFolder::read(&a.run).ok().flatten();
+    let db = folder
+        .as_ref()
+        .map_or_else(|| a.db.db.clone(), |f| f.database_or(&a.db.db));
     let mut current = load(&a.run, &db).with_context(|| format!("run {}", a.run))?;
     match (&a.audit, audit_beside(&a.run)) {
         _ if a.no_audit => {}
@@ -344,32 +352,18 @@ pub fn run(a: ReportArgs) -> anyhow::Result<()> {
         (None, Some(p)) => attach_audit(&mut current, &p, false)?,
         (None, None) => {}
     }
-    let mut store = None;
-    if let Some(id) = current.manifest.run_id {
-        let recorded = match &folder {
-            None => true,
-            Some(_) => govcap_store::is_postgres_url(&db) || Path::new(&db).is_file(),
-        };
-        if recorded {
-            let mut s = govcap_store::open_existing(&db)?;
-            if folder.is_some() {
-                // The folder's results must be the recorded ones for its history to apply.
-                match s.get_run(id)? {
-                    Some(r)
-                        if Some(&r.results_sha256) == current.manifest.results_sha256.as_ref() =>
-                    {
-                        current.previous_run = r.previous_run;
-                    }
-                    _ => {}
+    let mut store = recorded_store(&current, folder.is_some(), &db)?;
+    if let (Some(s), Some(id)) = (store.as_mut(), current.manifest.run_id) {
+        // A folder's history applies only when its results are the recorded ones.
+        if folder.is_some() {
+            if let Some(r) = s.get_run(id)? {
+                if Some(&r.results_sha256) == current.manifest.results_sha256.as_ref() {
+                    current.previous_run = r.previous_run;
                 }
             }
-            if current.audit.is_none() && a.audit.is_none() && !a.no_audit {
-                attach_stored_audit(&mut current, s.as_mut(), id)?;
-                if current.audit.is_some() {
-                    println!("uncertainty chapter: from the audit recorded with run {id}");
-                }
-            }
-            store = Some(s);
+        }
+        if current.audit.is_none() && a.audit.is_none() && !a.no_audit {
+            attach_stored_audit(&mut current, s.as_mut(), id)?;
         }
     }
     let previous: Option<(Evaluation, String)> = match (&a.previous, current.previous_run) {

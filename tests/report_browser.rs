@@ -24,6 +24,21 @@ fn chromium() -> Option<PathBuf> {
     None
 }
 
+/// Chromium, or `None` after saying the test is skipped; a failure instead when
+/// `GOVCAP_REQUIRE_BROWSER=1` (as in CI).
+fn chromium_or_skip() -> Option<PathBuf> {
+    let bin = chromium();
+    if bin.is_none() {
+        if std::env::var("GOVCAP_REQUIRE_BROWSER").as_deref() == Ok("1") {
+            panic!(
+                "GOVCAP_REQUIRE_BROWSER=1 but Chromium is not installed (apt-get install chromium)"
+            );
+        }
+        eprintln!("SKIPPED report_browser: Chromium is not installed (apt-get install chromium); set GOVCAP_REQUIRE_BROWSER=1 to make this a failure");
+    }
+    bin
+}
+
 fn tmp(name: &str) -> PathBuf {
     let d = std::env::temp_dir().join(format!("govcap-browser-{}-{name}", std::process::id()));
     let _ = std::fs::remove_dir_all(&d);
@@ -132,13 +147,7 @@ fn png_size(b: &[u8]) -> (u32, u32) {
 
 #[test]
 fn summary_ranking_and_unit_pages_render_without_console_errors() {
-    let Some(bin) = chromium() else {
-        if std::env::var("GOVCAP_REQUIRE_BROWSER").as_deref() == Ok("1") {
-            panic!(
-                "GOVCAP_REQUIRE_BROWSER=1 but Chromium is not installed (apt-get install chromium)"
-            );
-        }
-        eprintln!("SKIPPED report_browser: Chromium is not installed (apt-get install chromium); set GOVCAP_REQUIRE_BROWSER=1 to make this a failure");
+    let Some(bin) = chromium_or_skip() else {
         return;
     };
     let work = tmp("run");
@@ -257,13 +266,7 @@ fn measure_ranking(bin: &Path, report: &Path, work: &Path, width: u32) -> Measur
 /// fits. A screenshot at 1,366 px is kept in the work folder for a look.
 #[test]
 fn the_ranking_uses_the_width_and_fits_a_phone() {
-    let Some(bin) = chromium() else {
-        if std::env::var("GOVCAP_REQUIRE_BROWSER").as_deref() == Ok("1") {
-            panic!(
-                "GOVCAP_REQUIRE_BROWSER=1 but Chromium is not installed (apt-get install chromium)"
-            );
-        }
-        eprintln!("SKIPPED report_browser: Chromium is not installed (apt-get install chromium); set GOVCAP_REQUIRE_BROWSER=1 to make this a failure");
+    let Some(bin) = chromium_or_skip() else {
         return;
     };
     let work = tmp("ranking");

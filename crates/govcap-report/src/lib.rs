@@ -26,6 +26,7 @@ pub mod map;
 mod method;
 pub mod pdf;
 mod ranking;
+mod tiers_section;
 mod uncertainty;
 mod unit;
 
